@@ -1,0 +1,51 @@
+/**
+ * The contract between the queue's scheduler and the delivery engine.
+ *
+ * The scheduler hands the deliverer one message's pending recipients for one
+ * destination (next-hop domain) at a time and records the per-recipient
+ * outcomes it gets back. The deliverer never throws for expected failures
+ * (DNS, TLS, SMTP replies): those are outcomes. A thrown error is a bug; the
+ * scheduler then defers every recipient of the job with 4.3.0.
+ */
+import type { Readable } from 'node:stream';
+
+export type RecipientStatus = 'sent' | 'deferred' | 'bounced';
+
+export interface DeliveryJob {
+  queueId: string;
+  /** Envelope sender; '' is the null sender (bounces). */
+  sender: string;
+  /** Next-hop domain all recipients share (lower case). */
+  domain: string;
+  recipients: string[];
+  /** Message size in bytes (for SIZE=). */
+  size: number;
+  smtputf8: boolean;
+  /** 8BITMIME body. */
+  eightBit: boolean;
+  /** When the message was accepted (ms since epoch), for delays=. */
+  receivedAt: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** A fresh stream of the message (headers and body, CRLF line ends) each call. */
+  openBody(): Readable;
+}
+
+export interface RecipientOutcome {
+  recipient: string;
+  status: RecipientStatus;
+  /** Enhanced status code, e.g. `2.0.0`, `4.7.5`, `5.1.1`. */
+  dsn: string;
+  /** Postfix-style reason, e.g. `host mx.example.net[192.0.2.1] said: 550 5.1.1 No such user`. */
+  diagnostic: string;
+  /** `mx.example.net[192.0.2.1]:25` when a server was talked to. */
+  relay?: string;
+  /** The remote server's reply text, when there was one (quoted in DSNs). */
+  remoteReply?: string;
+}
+
+export interface Deliverer {
+  deliver(job: DeliveryJob): Promise<RecipientOutcome[]>;
+  /** Close pooled connections; called on shutdown. */
+  close(): Promise<void>;
+}
