@@ -1,0 +1,127 @@
+/**
+ * Prometheus metrics for the relay, fed by the same typed events the log
+ * carries (one source of truth: what is logged is what is counted).
+ *
+ * Contract: `createMetrics()` builds a private prom-client Registry (no
+ * global default registry, so tests and reloads build their own).
+ * `observe(event)` takes a log event object (`event: 'accepted' | 'rejected' |
+ * 'tls' | 'delivery' | 'host-skipped'`, dotted keys or nested objects) and
+ * moves the counters; unknown events are ignored. Gauges that describe state
+ * (queue size, oldest message, DNS cache, open connections) are read from
+ * probes at scrape time. Never throws on odd input.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface MetricsProbes {
+  queue?: () => { messages: number; oldestAgeSeconds: number } | Promise<{ messages: number; oldestAgeSeconds: number }>;
+  dns?: () => { cacheHits: number; cacheMisses: number; queriesSent: number; byType: Record<string, Record<string, number>> };
+  connections?: () => { inbound: number; outbound: number };
+}
+
+export interface RelayMetrics {
+  registry: Registry;
+  observe(event: Record<string, unknown>): void;
+  setProbes(probes: MetricsProbes): void;
+}
+
+/** Reads `a.b` from either a literal dotted key or nested objects. */
+export function field(event: Record<string, unknown>, path: string): unknown {
+  if (path in event) return event[path];
+  let cur: unknown = event;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function str(v: unknown, fallback = 'none'): string {
+  return typeof v === 'string' && v.length > 0 ? v : fallback;
+}
+
+/** Cause label for a refused/deferred delivery, from its DSN and reason text (same classes as `dane-relay report`). */
+export function refusalCause(dsn: string, text: string): string {
+  if (/certificate not verified/i.test(text)) return 'tlsa_mismatch';
+  if (/TLSA lookup error/i.test(text)) return 'tlsa_lookup_failure';
+  if (dsn === '4.7.4' || /TLS is required/i.test(text)) return 'starttls_missing';
+  if (dsn === '4.4.3') return 'dns_failure';
+  if (dsn === '5.1.10') return 'null_mx';
+  if (dsn === '5.1.2') return 'no_such_domain';
+  if (dsn.startsWith('5.')) return 'remote_reject';
+  if (dsn.startsWith('4.')) return 'remote_tempfail';
+  return 'other';
+}
+
+function build(registry: Registry, probes: () => MetricsProbes) {
+  const r = [registry];
+  // State gauges read their probe at scrape time (each collect() is awaited by prom-client).
+  return {
+    accepted: new Counter({ name: 'dane_relay_messages_accepted_total', help: 'Messages accepted (250 after fsync)', registers: r }),
+    acceptedBytes: new Counter({ name: 'dane_relay_messages_accepted_bytes_total', help: 'Bytes of accepted messages', registers: r }),
+    rejected: new Counter({ name: 'dane_relay_messages_rejected_total', help: 'Inbound rejections by reason', labelNames: ['reason'], registers: r }),
+    recipients: new Counter({ name: 'dane_relay_recipients_total', help: 'Recipient delivery attempts by status', labelNames: ['status'], registers: r }),
+    tlsSessions: new Counter({ name: 'dane_relay_tls_sessions_total', help: 'Outbound TLS sessions by state and policy level', labelNames: ['state', 'level'], registers: r }),
+    refused: new Counter({ name: 'dane_relay_deliveries_refused_total', help: 'Hosts or recipients refused/deferred by cause', labelNames: ['cause'], registers: r }),
+    deliverySeconds: new Histogram({ name: 'dane_relay_delivery_duration_seconds', help: 'Time from acceptance to final outcome per recipient', labelNames: ['status'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600], registers: r }),
+    queueMessages: new Gauge({ name: 'dane_relay_queue_messages', help: 'Messages in the queue', registers: r,
+      async collect() { const q = await probes().queue?.(); if (q) this.set(q.messages); } }),
+    queueOldest: new Gauge({ name: 'dane_relay_queue_oldest_message_age_seconds', help: 'Age of the oldest queued message', registers: r,
+      async collect() { const q = await probes().queue?.(); if (q) this.set(q.oldestAgeSeconds); } }),
+    dnsLookups: new Gauge({ name: 'dane_relay_dns_lookups', help: 'DNS lookup results since start, by type and security status', labelNames: ['type', 'result'], registers: r,
+      collect() {
+        const d = probes().dns?.();
+        for (const [type, results] of Object.entries(d?.byType ?? {})) {
+          for (const [result, n] of Object.entries(results)) if (result !== 'queries') this.set({ type, result }, n);
+        }
+      } }),
+    dnsCache: new Gauge({ name: 'dane_relay_dns_cache', help: 'DNS cache hits and misses since start', labelNames: ['outcome'], registers: r,
+      collect() { const d = probes().dns?.(); if (d) { this.set({ outcome: 'hit' }, d.cacheHits); this.set({ outcome: 'miss' }, d.cacheMisses); } } }),
+    dnsQueries: new Gauge({ name: 'dane_relay_dns_queries_sent', help: 'DNS queries sent to resolvers since start', registers: r,
+      collect() { const d = probes().dns?.(); if (d) this.set(d.queriesSent); } }),
+    connections: new Gauge({ name: 'dane_relay_open_connections', help: 'Open SMTP connections', labelNames: ['direction'], registers: r,
+      collect() { const c = probes().connections?.(); if (c) { this.set({ direction: 'inbound' }, c.inbound); this.set({ direction: 'outbound' }, c.outbound); } } }),
+  };
+}
+
+type Instruments = ReturnType<typeof build>;
+
+function observeInto(m: Instruments, e: Record<string, unknown>): void {
+  switch (e['event']) {
+    case 'accepted':
+      m.accepted.inc();
+      if (typeof e['size'] === 'number') m.acceptedBytes.inc(e['size']);
+      return;
+    case 'rejected':
+      m.rejected.inc({ reason: str(e['reason'], 'other') });
+      return;
+    case 'tls':
+      m.tlsSessions.inc({ state: str(field(e, 'tls.state')), level: str(field(e, 'tls.level')) });
+      return;
+    case 'host-skipped':
+      m.refused.inc({ cause: refusalCause(str(e['dsn'], ''), str(e['reason'], '')) });
+      return;
+    case 'delivery': {
+      const status = str(e['status'], 'unknown');
+      m.recipients.inc({ status });
+      if (status !== 'sent') m.refused.inc({ cause: refusalCause(str(e['dsn'], ''), str(e['diagnostic'], '')) });
+      const delay = e['delay'];
+      if (typeof delay === 'number' && Number.isFinite(delay)) m.deliverySeconds.observe({ status }, delay);
+      return;
+    }
+    default:
+  }
+}
+
+export function createMetrics(): RelayMetrics {
+  const registry = new Registry();
+  let probes: MetricsProbes = {};
+  new Gauge({ name: 'dane_relay_up', help: 'Always 1 while the relay runs', registers: [registry], collect() { this.set(1); } });
+  const m = build(registry, () => probes);
+  return {
+    registry,
+    observe(event) {
+      try { observeInto(m, event); } catch { /* metrics never break delivery */ }
+    },
+    setProbes(p) { probes = p; },
+  };
+}
