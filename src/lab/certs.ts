@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { X509Certificate, randomBytes, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const DAY_MS = 86_400_000;
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -27,7 +27,7 @@ export interface IssuedCert {
   /** The issuer, or undefined for a self-signed certificate. */
   issuer?: IssuedCert;
   /** Internal: the key pair, used to sign children. */
-  keys: CryptoKeyPair;
+  keys: webcrypto.CryptoKeyPair;
   algorithm: typeof EC | typeof RSA;
 }
 
@@ -39,7 +39,7 @@ export interface CertOptions {
   /** Default 'ec'. */
   keyType?: 'ec' | 'rsa';
   /** Reuse an existing key pair (e.g. a renewal that keeps the key: `3 1 1` keeps matching). */
-  keys?: CryptoKeyPair;
+  keys?: webcrypto.CryptoKeyPair;
 }
 
 export interface LeafOptions extends CertOptions {
@@ -56,10 +56,10 @@ function validity(opts: CertOptions): { notBefore: Date; notAfter: Date } {
   };
 }
 
-async function keyPair(opts: CertOptions): Promise<{ keys: CryptoKeyPair; algorithm: typeof EC | typeof RSA }> {
+async function keyPair(opts: CertOptions): Promise<{ keys: webcrypto.CryptoKeyPair; algorithm: typeof EC | typeof RSA }> {
   const algorithm = opts.keyType === 'rsa' ? RSA : EC;
   if (opts.keys) return { keys: opts.keys, algorithm };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   return { keys, algorithm };
 }
 
@@ -73,7 +73,7 @@ function escapeDnValue(value: string): string {
   return value.replace(/([,+"\\<>;=])/g, '\\$1');
 }
 
-async function finish(cert: x509.X509Certificate, name: string, keys: CryptoKeyPair, algorithm: typeof EC | typeof RSA, issuer?: IssuedCert): Promise<IssuedCert> {
+async function finish(cert: x509.X509Certificate, name: string, keys: webcrypto.CryptoKeyPair, algorithm: typeof EC | typeof RSA, issuer?: IssuedCert): Promise<IssuedCert> {
   const der = Buffer.from(cert.rawData);
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
