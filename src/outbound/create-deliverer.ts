@@ -1,0 +1,96 @@
+/**
+ * Builds the delivery engine from the configuration: DNS client (unless one is
+ * injected), policy and transport tables, PKIX trust anchors, session pool.
+ * Implements the queue's `Deliverer` (src/queue/deliverer.ts).
+ *
+ * Contract:
+ * - everything is built once here and passed down (no module singletons);
+ * - `dns.resolvers` empty → /etc/resolv.conf; `tls.ca_file` → PEM bundle,
+ *   else Node's bundled roots; files that cannot be read or parsed, and bad
+ *   table entries, throw at start-up (bad configuration);
+ * - `close()` QUITs pooled sessions and closes the DNS client it created
+ *   (an injected one belongs to the caller).
+ * The checker (`dane-relay check`) reuses `planRoute` (route.ts) and
+ * `openVerifiedSession` (smtp-session.ts) through `buildRouteContext` and
+ * `buildSessionSettings`, without sending mail.
+ */
+import { readFile } from 'node:fs/promises';
+import type pino from 'pino';
+import type { RelayConfig } from '../config/schema.ts';
+import { buildPolicyTable, lookupPolicy } from '../config/tls-policy-map.ts';
+import { buildTransportTable } from '../config/transport-map.ts';
+import type { DnsLookup } from '../core/dns-result.ts';
+import { isInsecureMxPolicy, isTlsLevel } from '../core/tls-level.ts';
+import { createDnsClient, parseServerAddress, readSystemResolvConf, type DnsClient } from '../dns/index.ts';
+import type { Deliverer } from '../queue/deliverer.ts';
+import { deliverJob, type EngineDeps } from './deliver.ts';
+import { deliveryOptionsFrom, type DeliveryOptions } from './options.ts';
+import type { RouteContext } from './route.ts';
+import { SessionPool } from './session-pool.ts';
+import type { SessionSettings } from './smtp-session.ts';
+import { defaultTrustAnchors, NO_ISSUER_CA_PEM, parsePemBundle } from './trust-store.ts';
+
+export { planRoute, type RoutePlan, type RouteEntry, type Target } from './route.ts';
+export { openVerifiedSession, type OpenResult, type SessionSettings } from './smtp-session.ts';
+
+async function readOptional(path: string | null): Promise<string | undefined> {
+  return path === null ? undefined : readFile(path, 'utf8');
+}
+
+/** DNS client from `config.dns`; resolvers empty → /etc/resolv.conf. */
+export async function buildDnsClient(config: RelayConfig): Promise<DnsClient> {
+  const d = config.dns;
+  const servers = d.resolvers.length > 0 ? d.resolvers.map(parseServerAddress) : (await readSystemResolvConf()).servers;
+  return createDnsClient({
+    servers, trustedNetworks: [...d.trusted_resolvers], timeoutMs: d.timeout, attempts: d.attempts,
+    cache: {
+      maxEntries: d.cache.max_entries, maxTtlSeconds: d.cache.max_ttl / 1000,
+      failureTtlSeconds: d.cache.failure_ttl / 1000, negativeMaxTtlSeconds: d.cache.negative_max_ttl / 1000,
+    },
+  });
+}
+
+/** Policy + transport tables and DNS → the routing context used by planRoute. */
+export async function buildRouteContext(config: RelayConfig, dns: DnsLookup, options: DeliveryOptions = deliveryOptionsFrom(config)): Promise<RouteContext> {
+  const level = config.tls.security_level;
+  const insecureMx = config.tls.dane_insecure_mx_policy;
+  if (!isTlsLevel(level)) throw new Error(`config error: tls.security_level: unknown level "${level}"`);
+  if (!isInsecureMxPolicy(insecureMx)) throw new Error(`config error: tls.dane_insecure_mx_policy: unknown value "${insecureMx}"`);
+  const policies = buildPolicyTable({ ...config.tls.policy }, await readOptional(config.tls.policy_file));
+  const transport = buildTransportTable(config.delivery.transport, await readOptional(config.delivery.transport_file));
+  const defaults = { level, insecureMxPolicy: insecureMx };
+  return {
+    dns, transport, port: options.port, mxAddressLimit: options.mxAddressLimit,
+    inetProtocols: options.inetProtocols, addressPreference: options.addressPreference,
+    policyFor: (domain, bracketed) => lookupPolicy(policies, { domain, ...(bracketed ? { bracketed } : {}) }, defaults),
+  };
+}
+
+/** TLS client settings: EHLO name, timeouts, the no-issuer CA, the PKIX trust anchors. */
+export async function buildSessionSettings(config: RelayConfig, options: DeliveryOptions = deliveryOptionsFrom(config)): Promise<SessionSettings> {
+  const caText = await readOptional(config.tls.ca_file);
+  return {
+    myhostname: options.myhostname, connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs,
+    clientCaPem: NO_ISSUER_CA_PEM,
+    trustAnchors: caText !== undefined ? parsePemBundle(caText, config.tls.ca_file ?? 'tls.ca_file') : defaultTrustAnchors(),
+  };
+}
+
+export async function createDeliverer(config: RelayConfig, deps: { logger: pino.Logger; dns?: DnsLookup }): Promise<Deliverer> {
+  const options = deliveryOptionsFrom(config);
+  const ownDns = deps.dns ? null : await buildDnsClient(config);
+  const dns: DnsLookup = deps.dns ?? (ownDns as DnsClient);
+  const pool = new SessionPool(options.reuse);
+  const engine: EngineDeps = {
+    route: await buildRouteContext(config, dns, options),
+    session: await buildSessionSettings(config, options),
+    pool, logger: deps.logger, mxSessionLimit: options.mxSessionLimit, tlsOf: new WeakMap(),
+  };
+  return {
+    deliver: (job) => deliverJob(engine, job),
+    close: async () => {
+      pool.close();
+      if (ownDns) await ownDns.close();
+    },
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * The delivery pipeline for one job (one message, one next-hop domain):
+ * plan the route, walk the targets in order, open (or reuse) a verified
+ * session, send, turn replies into per-recipient outcomes, log.
+ *
+ * Contract:
+ * - never throws for DNS/TLS/SMTP outcomes; every recipient gets exactly one
+ *   `RecipientOutcome`;
+ * - skipped hosts (TLSA lookup error C4, failed verification C16, required TLS
+ *   not offered C14, connection failures) are logged and the next target is
+ *   tried; recipients still pending when the targets (or the session limit)
+ *   run out are deferred with the last reason (never bounced for TLS reasons);
+ * - 4xx RCPT/DATA replies defer, 5xx bounce, with the remote reply quoted;
+ * - the MX session limit counts sessions that reached the server;
+ * - at `may` only, a handshake failure is followed by one plaintext attempt
+ *   to the same address (smtp-session.ts), logged as `tls-fallback`;
+ * - a message body that cannot be opened defers with 4.3.0 (local error).
+ */
+import type pino from 'pino';
+import { featureStatus } from '../core/policy.ts';
+import { classifyFailure, classifyReply, noHostLeft, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
+import type { DeliveryJob, RecipientOutcome } from '../queue/deliverer.ts';
+import {
+  deliveryEventOf, emitEvent, formatDelays, hostSkippedEventOf, injectionEventOf, relayName, tlsEventOf, type DaneFields, type TlsFields,
+} from '../log/delivery-events.ts';
+import { planRoute, type RouteContext, type SkipEntry, type Target } from './route.ts';
+import { openVerifiedSession, type SessionSettings, type TlsSessionInfo } from './smtp-session.ts';
+import { poolKey, type SessionPool } from './session-pool.ts';
+import type { SendResult, SmtpSession } from './session.ts';
+
+export interface EngineDeps {
+  route: RouteContext;
+  session: SessionSettings;
+  pool: SessionPool;
+  logger: pino.Logger;
+  mxSessionLimit: number;
+  /** TLS info of each open session, for logging reused sessions. */
+  tlsOf: WeakMap<SmtpSession, TlsSessionInfo | null>;
+  now?: () => number;
+}
+
+interface Timing { start: number; setupDone: number }
+
+interface TargetResult { outcomes: Map<string, AttemptOutcome>; nextHost: AttemptOutcome | null; connected: boolean }
+
+function tlsFields(t: Target, info: TlsSessionInfo | null | undefined): { tls: TlsFields; dane: DaneFields } {
+  const verdict = info?.verdict;
+  const feature = featureStatus(t.policy, { tls: !!info, ...(verdict ? { verdict } : {}) });
+  return {
+    tls: {
+      state: verdict?.state ?? 'none', level: t.policy.level, feature,
+      ...(info?.protocol ? { protocol: info.protocol } : {}), ...(info?.cipher ? { cipher: info.cipher } : {}),
+      ...(info?.bits !== undefined ? { bits: info.bits } : {}),
+    },
+    dane: { result: t.policy.daneResult, base: t.policy.tlsaBase, match: verdict?.matched ? `${verdict.matched.record} depth=${verdict.matched.depth}` : null },
+  };
+}
+
+const hostOf = (t: Target): HostLabel => ({ name: t.mxHost, ip: t.ip, port: t.port });
+const endpoint = (t: Target) => ({ domain: t.nextHop, mx: t.mxHost, ip: t.ip, port: t.port });
+const tlsaSecure = (t: Target): boolean => t.facts.dane?.kind === 'records' || t.facts.dane?.kind === 'unusable';
+
+function logTls(deps: EngineDeps, job: DeliveryJob, t: Target, info: TlsSessionInfo): void {
+  emitEvent(deps.logger, tlsEventOf({
+    ...endpoint(t), qid: job.queueId, mxSecure: t.facts.mxSecure, tlsaSecure: tlsaSecure(t), reason: t.policy.reason, ...tlsFields(t, info),
+  }));
+}
+
+function logSkip(deps: EngineDeps, job: DeliveryJob, s: { mx: string; port: number; ip?: string; dsn: string; reason: string; level?: Target['policy']['level']; dane?: DaneFields['result'] }): void {
+  emitEvent(deps.logger, hostSkippedEventOf({
+    qid: job.queueId, domain: job.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason,
+    ...(s.ip !== undefined ? { ip: s.ip } : {}), ...(s.level ? { tls: { level: s.level } } : {}), ...(s.dane ? { dane: { result: s.dane } } : {}),
+  }));
+}
+
+/** A session for the target: an idle pooled one (after RSET) or a new verified one. */
+async function sessionFor(deps: EngineDeps, job: DeliveryJob, t: Target, key: string): Promise<{ session: SmtpSession } | { failed: AttemptOutcome; connected: boolean }> {
+  const pooled = deps.pool.enabled ? await deps.pool.acquire(key) : null;
+  if (pooled) return { session: pooled };
+  const open = await openVerifiedSession(t, deps.session);
+  if (open.injectionBytes > 0) emitEvent(deps.logger, injectionEventOf({ ...endpoint(t), qid: job.queueId, discardedBytes: open.injectionBytes }));
+  if (open.kind === 'failed') {
+    if (open.tls) logTls(deps, job, t, open.tls);
+    const dsn = open.outcome.kind === 'sent' ? '4.0.0' : open.outcome.dsn;
+    logSkip(deps, job, { mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, level: t.policy.level, dane: t.policy.daneResult });
+    return { failed: open.outcome, connected: open.connected };
+  }
+  if (open.tls) logTls(deps, job, t, open.tls);
+  if (open.plaintextFallback) {
+    // Postfix behaviour at `may` only: the handshake failed, the message goes in plaintext to the same address.
+    deps.logger.warn({ event: 'tls-fallback', qid: job.queueId, ...endpoint(t), tls: { level: t.policy.level } },
+      `${relayName(endpoint(t))}: TLS handshake failed, delivering in plaintext (level may)`);
+  }
+  deps.tlsOf.set(open.session, open.tls);
+  return { session: open.session };
+}
+
+/** Per-recipient outcomes from one send. */
+function outcomesOf(host: HostLabel, recipients: string[], r: SendResult): TargetResult {
+  const outcomes = new Map<string, AttemptOutcome>();
+  if (r.kind === 'broken') return { outcomes, nextHost: classifyFailure(host, { kind: 'network', stage: r.stage, cause: r.cause, detail: r.detail }), connected: true };
+  if (r.kind === 'local') {
+    for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'deferred', dsn: '4.3.0', diagnostic: `local error while sending to ${host.name}[${host.ip}]: ${r.detail}` });
+    return { outcomes, nextHost: null, connected: true };
+  }
+  for (const rej of r.rejected) outcomes.set(rej.recipient, classifyReply(host, 'rcpt', rej.reply));
+  for (const rcpt of recipients) {
+    if (outcomes.has(rcpt)) continue;
+    outcomes.set(rcpt, r.kind === 'done' ? classifyReply(host, 'message', r.reply) : classifyReply(host, r.stage, r.reply));
+  }
+  return { outcomes, nextHost: null, connected: true };
+}
+
+async function tryTarget(deps: EngineDeps, job: DeliveryJob, t: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
+  const key = poolKey(t);
+  const got = await sessionFor(deps, job, t, key);
+  if ('failed' in got) return { outcomes: new Map(), nextHost: got.failed, connected: got.connected };
+  timing.setupDone = (deps.now ?? Date.now)();
+  let body: ReturnType<DeliveryJob['openBody']>;
+  try {
+    body = job.openBody();
+  } catch (err) {
+    deps.pool.release(key, got.session); // nothing was sent: the session is still clean
+    return { ...outcomesOf(hostOf(t), recipients, { kind: 'local', detail: `cannot read the message: ${(err as Error).message}` }), session: got.session };
+  }
+  const result = await got.session.send({ sender: job.sender, recipients, size: job.size, eightBit: job.eightBit }, body);
+  const out = outcomesOf(hostOf(t), recipients, result);
+  deps.pool.release(key, got.session);
+  return { ...out, session: got.session };
+}
+
+function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): RecipientOutcome {
+  if (o.kind === 'sent') return { recipient: rcpt, status: 'sent', dsn: o.dsn, diagnostic: o.reply, remoteReply: o.reply, ...(relay ? { relay } : {}) };
+  const status = o.kind === 'bounced' ? 'bounced' : 'deferred';
+  return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
+}
+
+function logDelivery(deps: EngineDeps, job: DeliveryJob, out: RecipientOutcome, timing: Timing, t?: Target, session?: SmtpSession): void {
+  const end = (deps.now ?? Date.now)();
+  const setupDone = t ? timing.setupDone : end;
+  const { delay, delays } = formatDelays({ beforeMs: timing.start - job.receivedAt, queueMs: 0, setupMs: setupDone - timing.start, transmitMs: end - setupDone });
+  const info = session ? deps.tlsOf.get(session) : undefined;
+  emitEvent(deps.logger, deliveryEventOf({
+    qid: job.queueId, rcpt: out.recipient, domain: job.domain, relay: t ? relayName(endpoint(t)) : 'none',
+    ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, info) } : {}),
+    dsn: out.dsn, status: out.status, delay, delays, ...(session ? { connUse: session.uses } : {}),
+    ...(out.remoteReply ? { remoteReply: out.remoteReply } : {}),
+  }, out.diagnostic));
+}
+
+/** Deliver one job; see the module contract. */
+export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<RecipientOutcome[]> {
+  const timing: Timing = { start: (deps.now ?? Date.now)(), setupDone: 0 };
+  const final = new Map<string, RecipientOutcome>();
+  const plan = await planRoute(deps.route, job.domain);
+  if (plan.kind === 'final') {
+    const o: AttemptOutcome = plan.status === 'bounced'
+      ? { kind: 'bounced', dsn: plan.dsn, diagnostic: plan.diagnostic } : { kind: 'deferred', dsn: plan.dsn, diagnostic: plan.diagnostic };
+    return finish(deps, job, job.recipients, o, final, timing);
+  }
+  let last: AttemptOutcome | null = null;
+  let sessions = 0;
+  for (const entry of plan.entries) {
+    const pending = job.recipients.filter((r) => !final.has(r));
+    if (pending.length === 0) break;
+    if (entry.kind === 'skip') { last = skipped(deps, job, entry); continue; }
+    if (deps.mxSessionLimit > 0 && sessions >= deps.mxSessionLimit) break;
+    const r = await tryTarget(deps, job, entry.target, pending, timing);
+    if (r.connected) sessions++;
+    if (r.nextHost) last = r.nextHost;
+    for (const [rcpt, o] of r.outcomes) {
+      const out = toRecipientOutcome(rcpt, o, relayName(endpoint(entry.target)));
+      final.set(rcpt, out);
+      logDelivery(deps, job, out, timing, entry.target, r.session);
+    }
+  }
+  const onlyPermanent = plan.entries.length > 0 && plan.entries.every((e) => e.kind === 'skip' && e.permanent);
+  const rest = onlyPermanent && last && last.kind !== 'sent'
+    ? { kind: 'bounced' as const, dsn: last.dsn, diagnostic: last.diagnostic }
+    : noHostLeft(last, { dsn: '4.4.3', diagnostic: `no usable mail exchanger for ${plan.nextHop}` });
+  return finish(deps, job, job.recipients.filter((r) => !final.has(r)), rest, final, timing);
+}
+
+function skipped(deps: EngineDeps, job: DeliveryJob, e: SkipEntry): AttemptOutcome {
+  const p = e.resolution.policy;
+  logSkip(deps, job, { mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { level: p.level, dane: p.daneResult } : {}) });
+  return { kind: 'next-host', dsn: e.dsn, diagnostic: e.reason };
+}
+
+function finish(deps: EngineDeps, job: DeliveryJob, pending: string[], o: AttemptOutcome, final: Map<string, RecipientOutcome>, timing: Timing): RecipientOutcome[] {
+  for (const rcpt of pending) {
+    const out = toRecipientOutcome(rcpt, o);
+    final.set(rcpt, out);
+    logDelivery(deps, job, out, timing);
+  }
+  return job.recipients.map((r) => final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome' }));
+}

@@ -1,0 +1,113 @@
+/**
+ * Route planning: next-hop domain → ordered list of (MX host, address) targets
+ * with the effective TLS policy of each, or a final answer (RFC 5321 §5.1,
+ * RFC 7672 §2.2; checklist C3, C4, C9, C10, C29).
+ *
+ * Contract:
+ * - the transport table may replace the recipient domain by a next hop;
+ *   `[host]` means no MX lookup (a secure MX name, C9); a port there overrides
+ *   the global delivery port;
+ * - MX failures defer 4.4.3 (C3), NXDOMAIN bounces 5.1.2, null MX bounces
+ *   5.1.10 (C29) — all through core/mx-order;
+ * - each MX host in order is resolved by host-lookup (addresses, TLSA only
+ *   when addresses are secure, policy); unusable hosts stay in the list as
+ *   `skip` entries, so the caller can log them and use the last reason;
+ * - planning stops once `mxAddressLimit` targets are collected;
+ * - no sockets are opened here: `dane-relay check` uses this as is.
+ */
+import type { DnsLookup } from '../core/dns-result.ts';
+import type { DestinationPolicy } from '../core/effective-policy.ts';
+import { planMx, type MxHost } from '../core/mx-order.ts';
+import type { HostFacts } from '../core/policy.ts';
+import { lookupTransport, type TransportTable } from '../config/transport-map.ts';
+import { resolveHost, type HostLookupContext, type HostResolution } from './host-lookup.ts';
+
+export interface RouteContext extends HostLookupContext {
+  dns: DnsLookup;
+  transport: TransportTable;
+  /** Global destination port. */
+  port: number;
+  mxAddressLimit: number;
+  /** The destination's policy from the policy table (Postfix smtp_tls_policy_maps); `bracketed` for `[host]:port` next hops. */
+  policyFor(nextHop: string, bracketed?: { host: string; port: number }): DestinationPolicy;
+}
+
+export interface Target {
+  nextHop: string;
+  mxHost: string;
+  preference: number;
+  ip: string;
+  family: 4 | 6;
+  port: number;
+  facts: HostFacts;
+  policy: Extract<HostResolution, { kind: 'usable' }>['policy'];
+}
+
+export interface SkipEntry {
+  kind: 'skip';
+  mxHost: string;
+  port: number;
+  dsn: string;
+  reason: string;
+  /** 5.4.4-style "no such host": only a bounce when nothing else was usable. */
+  permanent: boolean;
+  resolution: Extract<HostResolution, { kind: 'skip' }>;
+}
+
+export type RouteEntry = { kind: 'target'; target: Target } | SkipEntry;
+
+export type RoutePlan =
+  | { kind: 'final'; status: 'bounced' | 'deferred'; dsn: string; diagnostic: string; nextHop: string }
+  | {
+      kind: 'entries';
+      nextHop: string;
+      route: HostFacts['route'];
+      mxSecure: boolean;
+      port: number;
+      destination: DestinationPolicy;
+      entries: RouteEntry[];
+    };
+
+interface HostList { nextHop: string; port: number; route: HostFacts['route']; mxSecure: boolean; hosts: MxHost[]; bracketed: boolean }
+
+async function hostList(ctx: RouteContext, domain: string): Promise<HostList | Extract<RoutePlan, { kind: 'final' }>> {
+  const t = lookupTransport(ctx.transport, domain);
+  const nextHop = t ? t.host : domain.toLowerCase();
+  const port = t?.port ?? ctx.port;
+  if (t?.bracketed) {
+    // C9: a configured [host] next hop is treated like a secure MX host name.
+    return { nextHop, port, route: 'bracketed', mxSecure: true, hosts: [{ host: t.host, preference: 0 }], bracketed: true };
+  }
+  const mx = planMx(nextHop, await ctx.dns.lookup(nextHop, 'MX'), ctx.random);
+  if (mx.kind === 'bounce') return { kind: 'final', status: 'bounced', dsn: mx.dsn, diagnostic: mx.diagnostic, nextHop };
+  if (mx.kind === 'defer') return { kind: 'final', status: 'deferred', dsn: mx.dsn, diagnostic: mx.diagnostic, nextHop };
+  return { nextHop, port, route: mx.route, mxSecure: mx.mxSecure, hosts: mx.hosts, bracketed: false };
+}
+
+/** Resolve a next hop to the hosts to try, each with its policy. */
+export async function planRoute(ctx: RouteContext, domain: string): Promise<RoutePlan> {
+  const list = await hostList(ctx, domain);
+  if ('kind' in list) return list;
+  const destination = list.bracketed ? ctx.policyFor(list.nextHop, { host: list.nextHop, port: list.port }) : ctx.policyFor(list.nextHop);
+  const entries: RouteEntry[] = [];
+  let targets = 0;
+  for (const h of list.hosts) {
+    if (ctx.mxAddressLimit > 0 && targets >= ctx.mxAddressLimit) break;
+    const res = await resolveHost(ctx, {
+      nextHop: list.nextHop, mxHost: h.host, port: list.port, route: list.route, mxSecure: list.mxSecure, destination,
+    });
+    if (res.kind === 'skip') {
+      entries.push({ kind: 'skip', mxHost: h.host, port: list.port, dsn: res.dsn, reason: res.reason, permanent: res.permanent, resolution: res });
+      continue;
+    }
+    for (const a of res.addresses) {
+      if (ctx.mxAddressLimit > 0 && targets >= ctx.mxAddressLimit) break;
+      targets++;
+      entries.push({
+        kind: 'target',
+        target: { nextHop: list.nextHop, mxHost: h.host, preference: h.preference, ip: a.address, family: a.family, port: list.port, facts: res.facts, policy: res.policy },
+      });
+    }
+  }
+  return { kind: 'entries', nextHop: list.nextHop, route: list.route, mxSecure: list.mxSecure, port: list.port, destination, entries };
+}

@@ -1,0 +1,126 @@
+/**
+ * An open, verified SMTP session (nodemailer SMTPConnection) that can carry
+ * one message at a time, and be reset and reused (C31 keys live in the pool).
+ *
+ * Contract:
+ * - `send` never throws; it returns `SendResult`: `done` (message accepted
+ *   for at least one recipient, per-recipient rejections listed), `refused`
+ *   (a reply refused the transaction: MAIL FROM, all RCPT TO, DATA, end of
+ *   DATA — the session is usable after `reset()`), `broken` (network error,
+ *   the session is closed) or `local` (e.g. the body stream failed — the
+ *   session's state is unknown, so it is closed).
+ * - `state`: `ready` (may carry a message after RSET), `closed`. A session in
+ *   any unknown state is closed, never reused.
+ * - `reset()` sends RSET and resolves true on 250; on anything else the
+ *   session is closed and false returned.
+ */
+import type { Readable } from 'node:stream';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { parseReply, type HostLabel, type SmtpReply, type SmtpStage } from '../core/outcome.ts';
+import { networkFailure, type NodemailerError, type SessionTap } from './session-errors.ts';
+
+export interface EnvelopeIn {
+  sender: string;
+  recipients: string[];
+  size: number;
+  eightBit: boolean;
+}
+
+export interface RejectedRecipient { recipient: string; reply: SmtpReply }
+
+export type SendResult =
+  | { kind: 'done'; accepted: string[]; rejected: RejectedRecipient[]; reply: SmtpReply }
+  | { kind: 'refused'; stage: 'mail' | 'rcpt' | 'data' | 'message'; reply: SmtpReply; rejected: RejectedRecipient[] }
+  | { kind: 'broken'; stage: SmtpStage; cause: 'timeout' | 'refused' | 'closed' | 'error'; detail: string }
+  | { kind: 'local'; detail: string };
+
+const SIZE_REPLY: SmtpReply = { code: 552, enhanced: '5.3.4', text: '552 5.3.4 Message size exceeds the limit of the server' };
+
+function rejectedOf(errors: NodemailerError[] | undefined): RejectedRecipient[] {
+  const out: RejectedRecipient[] = [];
+  for (const e of errors ?? []) {
+    const reply = e.response ? parseReply(e.response) : null;
+    if (e.recipient && reply) out.push({ recipient: e.recipient, reply });
+  }
+  return out;
+}
+
+const STAGE_OF_COMMAND: Record<string, 'mail' | 'rcpt' | 'data' | 'message'> = { 'MAIL FROM': 'mail', 'RCPT TO': 'rcpt', DATA: 'data' };
+
+export class SmtpSession {
+  state: 'ready' | 'busy' | 'closed' = 'ready';
+  /** Messages sent (attempted) on this session. */
+  uses = 0;
+
+  constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel) {
+    conn.on('end', () => { this.state = 'closed'; });
+  }
+
+  get alive(): boolean {
+    return this.state !== 'closed' && !this.tap.closed && !this.conn.destroyed;
+  }
+
+  /** Send one message; the body stream is fresh for this call. */
+  send(env: EnvelopeIn, body: Readable): Promise<SendResult> {
+    if (!this.alive || this.state === 'busy') {
+      body.destroy();
+      return Promise.resolve({ kind: 'broken', stage: 'mail', cause: 'closed', detail: 'session not usable' });
+    }
+    this.state = 'busy';
+    this.uses++;
+    const envelope = {
+      from: env.sender === '' ? '' : env.sender, to: env.recipients, size: env.size, use8BitMime: env.eightBit,
+    };
+    return new Promise((resolve) => {
+      this.conn.send(envelope, body, (err, info) => {
+        const result = err ? this.mapError(err as NodemailerError) : this.mapInfo(info);
+        if (this.state === 'busy') this.state = result.kind === 'done' || result.kind === 'refused' ? 'ready' : 'closed';
+        if (this.state === 'closed') this.conn.close();
+        resolve(result);
+      });
+    });
+  }
+
+  private mapInfo(info: SMTPConnection.SentMessageInfo | undefined): SendResult {
+    const reply = parseReply(info?.response ?? '') ?? { code: 250, enhanced: null, text: info?.response ?? '250' };
+    return { kind: 'done', accepted: info?.accepted ?? [], rejected: rejectedOf(info?.rejectedErrors as NodemailerError[] | undefined), reply };
+  }
+
+  private mapError(err: NodemailerError): SendResult {
+    const reply = err.response ? parseReply(err.response) : null;
+    if ((err.code === 'EENVELOPE' || err.code === 'EMESSAGE') && reply) {
+      const stage = err.code === 'EMESSAGE' ? 'message' : (STAGE_OF_COMMAND[err.command ?? ''] ?? 'mail');
+      return { kind: 'refused', stage, reply, rejected: rejectedOf(err.rejectedErrors) };
+    }
+    if (err.code === 'EMESSAGE' && /size/i.test(err.message)) return { kind: 'refused', stage: 'mail', reply: SIZE_REPLY, rejected: [] };
+    if (err.code === 'ESTREAM' || (err.code === 'EENVELOPE' && !reply)) return { kind: 'local', detail: err.message };
+    const f = networkFailure(err, this.tap.stage);
+    return f.kind === 'network' ? { kind: 'broken', stage: f.stage, cause: f.cause, detail: f.detail } : { kind: 'local', detail: err.message };
+  }
+
+  /** RSET; false (and the session closed) unless the server answered 2xx. */
+  reset(): Promise<boolean> {
+    if (!this.alive || this.state !== 'ready') return Promise.resolve(false);
+    this.state = 'busy';
+    return new Promise((resolve) => {
+      const onEnd = (): void => finish(false);
+      const finish = (ok: boolean): void => {
+        this.conn.removeListener('end', onEnd);
+        if (this.state !== 'busy') { resolve(false); return; }
+        this.state = ok ? 'ready' : 'closed';
+        if (!ok) this.conn.close();
+        resolve(ok);
+      };
+      this.conn.once('end', onEnd);
+      this.conn.reset((err) => finish(!err));
+    });
+  }
+
+  /** QUIT and close; idempotent. */
+  quit(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.conn.destroyed) return;
+    try { this.conn.quit(); } catch { this.conn.close(); }
+  }
+}
