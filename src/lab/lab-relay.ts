@@ -1,0 +1,95 @@
+/**
+ * Starts one dane-relay instance for the lab, configured like a production
+ * relay except for where it looks: the lab resolver (trusted, on loopback,
+ * C6), the lab's shared MX port, a PKIX store holding only the lab "public"
+ * CA (so impostor certificates are PKIX-valid and only DANE stops them), a
+ * temporary spool, and a long retry back-off (a deferral observed at the first
+ * attempt is the outcome; no retries are waited for).
+ *
+ * The relay logs through pino into an `EventCollector`; the deliverer and the
+ * queue share that logger. Failures to start reject (bad configuration or a
+ * listen error); `stop` stops the relay and its deliverer.
+ */
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import pino from 'pino';
+import { parseConfig } from '../config/load.ts';
+import type { RelayConfig } from '../config/schema.ts';
+import type { InsecureMxPolicy } from '../core/tls-level.ts';
+import { createDeliverer } from '../outbound/create-deliverer.ts';
+import type { Deliverer } from '../queue/deliverer.ts';
+import { startRelay } from '../relay.ts';
+import type { RelayHandle } from '../relay.ts';
+import { EventCollector } from './event-collector.ts';
+
+export interface LabRelayInput {
+  /** Lab temp directory; the spool goes to `<dir>/spool-<policy>`. */
+  dir: string;
+  caFile: string;
+  resolverAddress: string;
+  mxPort: number;
+  insecureMxPolicy: InsecureMxPolicy;
+  /** Per-domain `tls.policy` entries. */
+  policies: Record<string, string>;
+  /** Tee of every log line (e.g. for --keep or debugging). */
+  onLogLine?: (line: string) => void;
+  /** Replace the delivery engine (tests of the lab itself). */
+  makeDeliverer?: (config: RelayConfig, deps: { logger: pino.Logger }) => Promise<Deliverer>;
+}
+
+export interface LabRelay {
+  policy: InsecureMxPolicy;
+  config: RelayConfig;
+  handle: RelayHandle;
+  events: EventCollector;
+  address: { host: string; port: number };
+  stop(): Promise<void>;
+}
+
+export function labRelayConfig(input: LabRelayInput, spool: string): RelayConfig {
+  return parseConfig({
+    myhostname: 'relay.lab.test',
+    listen: ['127.0.0.1:0'],
+    spool,
+    mynetworks: ['127.0.0.0/8'],
+    dns: { resolvers: [input.resolverAddress], timeout: '3s', attempts: 1 },
+    tls: {
+      security_level: 'dane',
+      dane_insecure_mx_policy: input.insecureMxPolicy,
+      policy: input.policies,
+      ca_file: input.caFile,
+    },
+    delivery: { port: input.mxPort, connect_timeout: '5s', command_timeout: '15s' },
+    queue: { min_backoff: '1h', max_backoff: '2h', concurrency: 64, scan_interval: '1h' },
+    log: { level: 'info' },
+  });
+}
+
+export async function startLabRelay(input: LabRelayInput): Promise<LabRelay> {
+  const spool = join(input.dir, `spool-${input.insecureMxPolicy}`);
+  await mkdir(spool, { recursive: true });
+  const config = labRelayConfig(input, spool);
+  const events = new EventCollector(input.onLogLine);
+  const logger = pino({ level: config.log.level, name: `lab-relay-${input.insecureMxPolicy}` }, events);
+  const deliverer = await (input.makeDeliverer ?? createDeliverer)(config, { logger });
+  let handle: RelayHandle;
+  try {
+    handle = await startRelay(config, { deliverer, logger });
+  } catch (err) {
+    await deliverer.close().catch(() => undefined);
+    throw err;
+  }
+  const address = handle.addresses[0];
+  if (!address) {
+    await handle.stop({ graceMs: 0 });
+    throw new Error('lab relay: no listen address');
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    policy: input.insecureMxPolicy, config, handle, events, address,
+    stop: () => {
+      stopped ??= handle.stop({ graceMs: 500 }).finally(() => events.cancelWaiters());
+      return stopped;
+    },
+  };
+}
