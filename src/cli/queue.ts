@@ -1,0 +1,129 @@
+/**
+ * `dane-relay queue list|show ID|flush|delete ID [--spool DIR] [--config FILE]`
+ * — mailq / postqueue -f / postsuper -d on the spool files, for a running or
+ * a stopped relay (queue/admin.ts).
+ *
+ * `list` prints Postfix's mailq layout: `*` after the id marks a message
+ * being delivered (active), `!` one on hold, `#` a corrupt file; deferred
+ * recipients show their last reason in parentheses. `--json` prints the
+ * records. `flush` creates `<spool>/flush`, which a running relay notices
+ * within a second (a stopped relay at its next start). Exit status: 0 ok,
+ * 1 message not found / no spool, 78 bad config.
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { deleteMessage, findMessage, listQueue, openExistingSpool, requestFlush, SpoolMissingError, type QueueEntry } from '../queue/admin.ts';
+import type { Spool } from '../queue/spool.ts';
+
+export interface QueueCliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  setExitCode: (code: number) => void;
+}
+
+interface QueueFlags {
+  spool?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const processIo: QueueCliIo = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  setExitCode: (c) => void (process.exitCode = c),
+};
+
+const MARK: Record<string, string> = { active: '*', hold: '!', corrupt: '#', incoming: ' ', deferred: ' ' };
+
+function arrival(ms: number): string {
+  const [day, mon, date, , time] = new Date(ms).toString().split(' ');
+  return `${day} ${mon} ${String(Number(date)).padStart(2)} ${time}`;
+}
+
+export function formatList(entries: QueueEntry[]): string {
+  if (entries.length === 0) return 'Mail queue is empty\n';
+  const out = ['-Queue ID-          --Size-- ----Arrival Time---- -Sender/Recipient-------'];
+  let bytes = 0;
+  for (const e of entries) {
+    if (e.kind === 'corrupt') {
+      out.push(`${(e.id + MARK.corrupt).padEnd(20)}${'?'.padStart(8)} ${'(corrupt queue file)'.padEnd(20)}  ${e.reason}`, '');
+      continue;
+    }
+    const r = e.record;
+    bytes += r.size;
+    out.push(`${(e.id + (MARK[e.dir] ?? ' ')).padEnd(20)}${String(r.size).padStart(8)} ${arrival(r.receivedAt)}  ${r.sender || 'MAILER-DAEMON'}`);
+    for (const rc of r.recipients) {
+      if (rc.status === 'sent' || rc.status === 'bounced') continue;
+      if (rc.status === 'deferred' && rc.diagnostic) out.push(`${' '.repeat(50)}(${rc.diagnostic})`);
+      out.push(`${' '.repeat(50)}${rc.address}`);
+    }
+    out.push('');
+  }
+  const n = entries.length;
+  out.push(`-- ${Math.ceil(bytes / 1024)} Kbytes in ${n} Request${n === 1 ? '' : 's'}.`);
+  return out.join('\n') + '\n';
+}
+
+async function spoolFor(flags: QueueFlags): Promise<Spool> {
+  const config = loadConfig(flags.config, { spool: flags.spool });
+  return openExistingSpool(config.spool);
+}
+
+async function show(spool: Spool, id: string, io: QueueCliIo): Promise<number> {
+  const entry = await findMessage(spool, id);
+  if (!entry) {
+    io.stderr(`dane-relay: queue: ${id}: no such message\n`);
+    return 1;
+  }
+  io.stdout(`*** ENVELOPE RECORDS ${entry.dir}/${id} ***\n`);
+  io.stdout(entry.kind === 'ok' ? JSON.stringify(entry.record, null, 2) + '\n' : `corrupt: ${entry.reason}\n`);
+  io.stdout('*** MESSAGE CONTENTS ***\n');
+  io.stdout(await readFile(spool.path('body', id), 'utf8').catch(() => '(body missing)\n'));
+  io.stdout('*** END OF MESSAGE ***\n');
+  return 0;
+}
+
+async function run(flags: QueueFlags, io: QueueCliIo, action: (spool: Spool) => Promise<number>): Promise<void> {
+  try {
+    io.setExitCode(await action(await spoolFor(flags)));
+  } catch (err) {
+    if (!(err instanceof ConfigError) && !(err instanceof SpoolMissingError)) throw err;
+    io.stderr(`dane-relay: ${err.message}\n`);
+    io.setExitCode(err instanceof ConfigError ? 78 : 1);
+  }
+}
+
+function common(cmd: Command): Command {
+  return cmd.option('--spool <dir>', 'queue directory (default: from the config)').option('-c, --config <file>', 'YAML configuration file');
+}
+
+export function registerQueue(program: Command, io: QueueCliIo = processIo): Command {
+  const queue = program.command('queue').description('inspect and manage the queue (like mailq, postqueue, postsuper)');
+  common(queue.command('list').description('list queued messages (mailq)').option('--json', 'print the queue records as JSON')).action(async (flags: QueueFlags) =>
+    run(flags, io, async (spool) => {
+      const entries = await listQueue(spool);
+      io.stdout(flags.json ? JSON.stringify(entries, null, 2) + '\n' : formatList(entries));
+      return 0;
+    }),
+  );
+  common(queue.command('show').argument('<id>', 'queue id').description('print a message: envelope, recipient states, content')).action(async (id: string, flags: QueueFlags) => run(flags, io, (spool) => show(spool, id, io)));
+  common(queue.command('flush').description('retry every deferred message now (postqueue -f)')).action(async (flags: QueueFlags) =>
+    run(flags, io, async (spool) => {
+      await requestFlush(spool);
+      io.stdout(`flush requested (${spool.flushTrigger}); a running relay retries within a second, a stopped one at its next start\n`);
+      return 0;
+    }),
+  );
+  common(queue.command('delete').argument('<id>', 'queue id').description('delete a message (postsuper -d)')).action(async (id: string, flags: QueueFlags) =>
+    run(flags, io, async (spool) => {
+      if (!(await deleteMessage(spool, id))) {
+        io.stderr(`dane-relay: queue: ${id}: no such message\n`);
+        return 1;
+      }
+      io.stdout(`${id}: removed\n`);
+      return 0;
+    }),
+  );
+  return queue;
+}

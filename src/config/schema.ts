@@ -1,0 +1,165 @@
+/**
+ * The configuration schema of dane-relay (zod v4), and the `RelayConfig` type
+ * every part of the relay receives.
+ *
+ * Contract:
+ * - snake_case keys; every object is strict (an unknown key is an error);
+ *   every key has a default, so `{}` is a complete configuration.
+ * - Durations accept a number of SECONDS or a string `<n>[s|m|h|d|w]`
+ *   (`300s`, `5m`, `1h`, `5d`); after parsing EVERY DURATION IS IN
+ *   MILLISECONDS (`config.dns.timeout === 2000`). Sizes are bytes.
+ * - Only syntax is checked here for `tls.policy` and `delivery.transport`
+ *   values (non-empty strings); config/tls-policy-map.ts and
+ *   config/transport-map.ts parse them. CIDRs are checked with ipaddr.js.
+ * - File readability (cert, key, users_file, ca_file, policy_file,
+ *   transport_file) and resolution of relative paths against the working
+ *   directory are done by config/load.ts, not here.
+ */
+import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+import { hostname } from 'node:os';
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Parses `300`, `300s`, `5m`, `1h`, `5d`, `2w` to milliseconds; undefined when malformed. */
+export function durationToMs(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/.exec(value);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] || 's'] ?? 1000));
+}
+
+/** A duration: number of seconds or `<n>[smhdw]`; parsed to milliseconds. */
+function duration(dflt: string) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const ms = durationToMs(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration (seconds, or a number with s, m, h, d or w)' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .prefault(dflt);
+}
+
+const cidr = z.string().refine((v) => ipaddr.isValidCIDR(v), { message: 'expected a CIDR like 127.0.0.0/8 or ::1/128' });
+
+/** `host:port` or `[v6]:port`. */
+const hostPort = z.string().refine((v) => parseHostPort(v) !== undefined, { message: 'expected HOST:PORT, e.g. 127.0.0.1:2525 or [::1]:2525' });
+
+/** Splits `127.0.0.1:2525` / `[::1]:2525` / `localhost:25`; undefined when malformed. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:[\]\s]+):(\d{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  return port <= 65535 ? { host: m[1] ?? '', port } : undefined;
+}
+
+const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
+const path = z.string().min(1).nullable().default(null);
+const count = (d: number) => z.number().int().nonnegative().default(d);
+const positive = (d: number) => z.number().int().positive().default(d);
+
+const inbound = z
+  .strictObject({
+    max_message_size: positive(10_485_760),
+    max_recipients: positive(1000),
+    max_clients: positive(100),
+    idle_timeout: duration('300s'),
+    max_line_length: z.number().int().min(78).default(2000),
+    tls: z.strictObject({ cert: path, key: path }).prefault({}),
+    auth: z.strictObject({ users_file: path }).prefault({}),
+  })
+  .prefault({});
+
+const dns = z
+  .strictObject({
+    resolvers: z.array(hostPort.or(z.string().refine((v) => ipaddr.isValid(v), { message: 'expected an IP address or HOST:PORT' }))).default([]),
+    trusted_resolvers: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+    timeout: duration('2s'),
+    attempts: positive(2),
+    cache: z
+      .strictObject({
+        max_entries: positive(10_000),
+        max_ttl: duration('3600s'),
+        negative_max_ttl: duration('3600s'),
+        failure_ttl: duration('5s'),
+      })
+      .prefault({}),
+    dnssec_probe: z
+      .strictObject({
+        name: nonEmpty.default('.'),
+        type: nonEmpty.default('NS'),
+        on_failure: z.enum(['refuse', 'warn']).default('refuse'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const tls = z
+  .strictObject({
+    security_level: nonEmpty.default('dane'),
+    dane_insecure_mx_policy: nonEmpty.default('dane'),
+    policy: z.record(nonEmpty, nonEmpty).default({}),
+    policy_file: path,
+    ca_file: path,
+  })
+  .prefault({});
+
+const delivery = z
+  .strictObject({
+    port: z.number().int().min(1).max(65535).default(25),
+    transport: z.record(nonEmpty, nonEmpty).default({}),
+    transport_file: path,
+    mx_address_limit: positive(5),
+    mx_session_limit: positive(2),
+    address_preference: z.enum(['any', 'ipv4', 'ipv6']).default('any'),
+    inet_protocols: z.enum(['all', 'ipv4', 'ipv6']).default('all'),
+    connect_timeout: duration('30s'),
+    command_timeout: duration('300s'),
+    connection_reuse: z.strictObject({ max_messages: count(100), idle_timeout: duration('10s') }).prefault({}),
+  })
+  .prefault({});
+
+const queue = z
+  .strictObject({
+    min_backoff: duration('300s'),
+    max_backoff: duration('4000s'),
+    max_lifetime: duration('5d'),
+    bounce_lifetime: duration('5d'),
+    concurrency: positive(20),
+    destination_concurrency: positive(5),
+    scan_interval: duration('60s'),
+  })
+  .prefault({});
+
+const log = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    file: path,
+  })
+  .prefault({});
+
+const metrics = z.strictObject({ listen: hostPort.nullable().default(null) }).prefault({});
+
+/** The whole file. `myhostname` defaults to os.hostname() at parse time. */
+export const relayConfigSchema = z.strictObject({
+  myhostname: nonEmpty.optional().transform((v) => v ?? hostname()),
+  listen: z.array(hostPort).min(1).default(['127.0.0.1:2525']),
+  spool: nonEmpty.default('var/spool'),
+  mynetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+  inbound,
+  dns,
+  tls,
+  delivery,
+  queue,
+  log,
+  metrics,
+});
+
+/** The parsed configuration: durations in ms, paths absolute, deep-frozen. */
+export type RelayConfig = z.output<typeof relayConfigSchema>;
+/** What a YAML file may contain (before defaults and unit conversion). */
+export type RelayConfigInput = z.input<typeof relayConfigSchema>;

@@ -1,0 +1,207 @@
+/**
+ * Inbound SMTP (smtp-server): accepts mail from allowed clients and queues it.
+ *
+ * Promises:
+ * - Relaying only for clients in `mynetworks` or that authenticated; AUTH
+ *   is offered only after STARTTLS and only when a users file is configured;
+ *   everyone else: `554 5.7.1 Relay access denied` at RCPT (access.ts).
+ * - `250 2.0.0 Ok: queued as ID` is sent only after the body and the
+ *   control file are on disk (spool.ts), then `onQueued(id)` runs.
+ * - Limits with the standard replies: size `552 5.3.4`, recipients
+ *   `452 4.5.3`, clients (`421`), idle timeout (`421`), line length in DATA
+ *   `500 5.5.2`; bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
+ *   queued (line-check.ts). SMTPUTF8, 8BITMIME, ENHANCEDSTATUSCODES, DSN
+ *   announced; SMTPUTF8/8BITMIME carried in the queue record.
+ * - A `Received:` header is prepended (received.ts).
+ * - One listener per `listen` entry; `max_clients` applies per listener.
+ * Failure modes: listen errors reject `listen()`; a spool write error
+ * answers `451 4.3.0` and queues nothing.
+ */
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse } from 'smtp-server';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config/schema.ts';
+import { parseHostPort } from '../config/schema.ts';
+import { readUsersFile, verifyPassword, type UserTable } from '../config/users-file.ts';
+import type { Spool } from '../queue/spool.ts';
+import { storeMessage } from './store-message.ts';
+import { networkMatcher, RELAY_DENIED, type NetworkMatcher } from './access.ts';
+import { BAD_RECIPIENT, BAD_SENDER, validMailbox } from './address.ts';
+import { allowExplicitEnhancedCodes } from './reply-codes.ts';
+
+export interface InboundDeps {
+  config: RelayConfig;
+  spool: Spool;
+  logger: Logger;
+  onQueued: (id: string) => void;
+  now?: () => number;
+}
+
+type Callback = (err?: Error | null) => void;
+
+export function smtpError(reply: { code: number; text: string }): Error & { responseCode: number } {
+  return Object.assign(new Error(reply.text), { responseCode: reply.code });
+}
+
+export class InboundServer {
+  private config: RelayConfig;
+  private allowed: NetworkMatcher;
+  private users: UserTable | undefined;
+  private readonly servers: SMTPServer[] = [];
+
+  constructor(private readonly deps: InboundDeps) {
+    allowExplicitEnhancedCodes();
+    this.config = deps.config;
+    this.allowed = networkMatcher(deps.config.mynetworks);
+    this.users = this.loadUsers(deps.config);
+  }
+
+  /** Opens every `listen` address; resolves with the bound addresses. */
+  async listen(): Promise<Array<{ host: string; port: number }>> {
+    const bound: Array<{ host: string; port: number }> = [];
+    for (const spec of this.config.listen) {
+      const hp = parseHostPort(spec);
+      if (!hp) throw new Error(`bad listen address ${spec}`);
+      const server = this.createServer();
+      this.servers.push(server);
+      let listening = false;
+      server.on('error', (err) => {
+        if (listening) this.deps.logger.warn({ err }, `smtpd: ${err.message}`);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.server.once('error', reject);
+        server.server.listen(hp.port, hp.host, () => {
+          server.server.off('error', reject);
+          resolve();
+        });
+      });
+      listening = true;
+      const addr = server.server.address() as AddressInfo;
+      bound.push({ host: addr.address, port: addr.port });
+    }
+    return bound;
+  }
+
+  /** Applies what can change live: mynetworks, users, limits. */
+  reload(config: RelayConfig): void {
+    const needsRestart = JSON.stringify([config.listen, config.inbound.tls]) !== JSON.stringify([this.config.listen, this.config.inbound.tls]);
+    if (needsRestart) this.deps.logger.warn({ event: 'reload' }, 'listen and inbound.tls changes take effect after a restart');
+    this.users = this.loadUsers(config);
+    this.allowed = networkMatcher(config.mynetworks);
+    this.config = config;
+    for (const s of this.servers) Object.assign(s.options, this.limits(config));
+  }
+
+  /** Stops accepting; open sessions get `421` after graceMs. */
+  async close(graceMs: number): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.options.closeTimeout = Math.max(1, graceMs);
+            s.close(() => resolve());
+          }),
+      ),
+    );
+    this.servers.length = 0;
+  }
+
+  private loadUsers(config: RelayConfig): UserTable | undefined {
+    const file = config.inbound.auth.users_file;
+    return file === null ? undefined : readUsersFile(file);
+  }
+
+  private limits(config: RelayConfig) {
+    const i = config.inbound;
+    return {
+      size: i.max_message_size,
+      maxRecipients: i.max_recipients,
+      maxClients: i.max_clients,
+      socketTimeout: i.idle_timeout,
+      maxCommandLength: Math.max(512, i.max_line_length),
+    };
+  }
+
+  private baseDisabled(): string[] {
+    const tls = this.config.inbound.tls.cert !== null;
+    return [...(tls ? [] : ['STARTTLS']), ...(this.users ? [] : ['AUTH'])];
+  }
+
+  private createServer(): SMTPServer {
+    const { cert, key } = this.config.inbound.tls;
+    const tls = cert !== null && key !== null ? { cert: readFileSync(cert), key: readFileSync(key) } : {};
+    return new SMTPServer({
+      ...tls,
+      ...this.limits(this.config),
+      name: this.config.myhostname,
+      banner: 'dane-relay',
+      rejectOversized: true,
+      hideDSN: false,
+      hideENHANCEDSTATUSCODES: false,
+      hideREQUIRETLS: true,
+      disableReverseLookup: true,
+      authOptional: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: false,
+      disabledCommands: this.baseDisabled(),
+      logger: false,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onSecure: (_socket, session, cb) => this.onSecure(session, cb),
+      onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => void this.onData(stream, session, cb),
+    });
+  }
+
+  private onConnect(session: SMTPServerSession, cb: Callback): void {
+    // AUTH only after STARTTLS: hidden (and refused) until the session is secure.
+    if (this.users && !session.secure) session.disabledCommands = [...this.baseDisabled(), 'AUTH'];
+    cb();
+  }
+
+  private onSecure(session: SMTPServerSession, cb: Callback): void {
+    session.disabledCommands = this.baseDisabled();
+    cb();
+  }
+
+  private async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, res?: SMTPServerAuthenticationResponse) => void): Promise<void> {
+    const users = this.users;
+    const ok = users !== undefined && session.secure && (await verifyPassword(users, auth.username ?? '', auth.password ?? ''));
+    this.deps.logger.info({ event: 'auth', client: session.remoteAddress, user: auth.username, ok }, `client=[${session.remoteAddress}], sasl_method=${auth.method}, sasl_username=${auth.username ?? ''}${ok ? '' : ' (authentication failed)'}`);
+    if (!ok) return cb(smtpError({ code: 535, text: '5.7.8 Error: authentication failed' }));
+    cb(null, { user: auth.username });
+  }
+
+  private onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: Callback): void {
+    const utf8 = address.args !== false && address.args.SMTPUTF8 !== undefined;
+    if (address.address !== '' && !validMailbox(address.address, utf8)) return cb(smtpError(BAD_SENDER));
+    cb();
+  }
+
+  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
+    if (!session.user && !this.allowed(session.remoteAddress)) {
+      this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, rcpt: address.address }, `NOQUEUE: reject: RCPT from [${session.remoteAddress}]: 554 5.7.1 <${address.address}>: Relay access denied`);
+      return cb(smtpError(RELAY_DENIED));
+    }
+    if (!validMailbox(address.address, session.envelope.smtpUtf8 === true)) return cb(smtpError(BAD_RECIPIENT));
+    cb();
+  }
+
+  private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
+    const result = await storeMessage({ stream, session, spool: this.deps.spool, config: this.config, now: this.deps.now ?? Date.now });
+    if (result.kind !== 'queued') {
+      if (result.kind === 'io-error') this.deps.logger.error({ err: result.error, client: session.remoteAddress }, `warning: queue file write error: ${String(result.error)}`);
+      else this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, reason: result.kind }, `NOQUEUE: reject: DATA from [${session.remoteAddress}]: ${result.reply.code} ${result.reply.text}`);
+      return cb(smtpError(result.reply));
+    }
+    const { id, size, sender, nrcpt } = result;
+    this.deps.logger.info(
+      { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size },
+      `${id}: from=<${sender}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
+    );
+    cb(null, `2.0.0 Ok: queued as ${id}`);
+    this.deps.onQueued(id);
+  }
+}

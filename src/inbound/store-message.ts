@@ -1,0 +1,108 @@
+/**
+ * Stores one DATA stream durably: Received header + content to `body/ID`,
+ * then the control file to `incoming/ID` (spool.ts). Only a `queued` result
+ * may be answered with 250.
+ *
+ * Contract: the whole stream is always consumed (smtp-server needs its end
+ * to answer); after a violation (bare LF/CR, overlong line, oversize) the
+ * rest is drained and discarded and nothing is left in the spool.
+ * Results are values: `queued` | `rejected` (reply to send) | `io-error`
+ * (reply 451 4.3.0).
+ */
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { RelayConfig } from '../config/schema.ts';
+import { newQueueId } from '../queue/queue-id.ts';
+import { newRecord } from '../queue/record.ts';
+import type { BodyWriter, Spool } from '../queue/spool.ts';
+import { LineChecker } from './line-check.ts';
+import { receivedHeader } from './received.ts';
+
+export type StoreResult =
+  | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number }
+  | { kind: 'rejected'; reason: string; reply: { code: number; text: string } }
+  | { kind: 'io-error'; error: unknown; reply: { code: number; text: string } };
+
+export interface StoreInput {
+  stream: SMTPServerDataStream;
+  session: SMTPServerSession;
+  spool: Spool;
+  config: RelayConfig;
+  now: () => number;
+}
+
+const IO_ERROR = { code: 451, text: '4.3.0 Error: queue file write error' };
+
+function tlsInfo(session: SMTPServerSession): { protocol: string; cipher: string } | undefined {
+  const t = session.tlsOptions;
+  return t ? { protocol: t.version ?? 'TLS', cipher: t.name ?? 'unknown' } : undefined;
+}
+
+async function drain(stream: SMTPServerDataStream): Promise<void> {
+  for await (const _ of stream) void _;
+}
+
+/** Writes header + stream to `writer` while checking lines and size; always drains the stream. */
+async function copyChecked(stream: SMTPServerDataStream, writer: BodyWriter, header: Buffer, checker: LineChecker, max: number): Promise<{ size: number; oversize: boolean; writeError: unknown }> {
+  let size = header.length;
+  let writeError: unknown;
+  let oversize = false;
+  try {
+    await writer.write(header);
+  } catch (err) {
+    writeError = err;
+  }
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (writeError !== undefined || checker.feed(chunk) || oversize) continue;
+    size += chunk.length;
+    if (size - header.length > max) {
+      oversize = true;
+      continue;
+    }
+    try {
+      await writer.write(chunk);
+    } catch (err) {
+      writeError = err;
+    }
+  }
+  return { size, oversize, writeError };
+}
+
+export async function storeMessage(input: StoreInput): Promise<StoreResult> {
+  const { stream, session, spool, config } = input;
+  const now = input.now();
+  const id = newQueueId(now);
+  const sender = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+  const recipients = session.envelope.rcptTo.map((r) => r.address);
+  let writer: BodyWriter;
+  try {
+    writer = await spool.beginBody(id);
+  } catch (error) {
+    await drain(stream);
+    return { kind: 'io-error', error, reply: IO_ERROR };
+  }
+  const header = Buffer.from(receivedHeader({ helo: session.hostNameAppearsAs || 'unknown', clientIp: session.remoteAddress, myhostname: config.myhostname, protocol: session.transmissionType || 'SMTP', queueId: id, recipients, tls: tlsInfo(session), now }), 'utf8');
+  const checker = new LineChecker(config.inbound.max_line_length);
+  const max = config.inbound.max_message_size;
+  const { size, oversize, writeError } = await copyChecked(stream, writer, header, checker, max);
+  const violation = checker.finish();
+  if (oversize || stream.sizeExceeded) {
+    await writer.abort();
+    return { kind: 'rejected', reason: 'oversize', reply: { code: 552, text: `5.3.4 Error: message exceeds fixed maximum message size ${max}` } };
+  }
+  if (violation) {
+    await writer.abort();
+    return { kind: 'rejected', reason: violation.kind, reply: violation.reply };
+  }
+  try {
+    if (writeError !== undefined) throw writeError;
+    await writer.commit();
+    const eightBit = session.envelope.bodyType === '8bitmime' || checker.eightBit;
+    const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
+    await spool.writeRecord('incoming', newRecord({ id, sender, recipients, receivedAt: now, size, smtputf8: session.envelope.smtpUtf8 === true, eightBit, client: JSON.parse(JSON.stringify(client)) }));
+  } catch (error) {
+    await writer.abort();
+    await spool.remove(id, 'incoming').catch(() => undefined);
+    return { kind: 'io-error', error, reply: IO_ERROR };
+  }
+  return { kind: 'queued', id, size, sender, nrcpt: recipients.length };
+}

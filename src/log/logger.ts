@@ -1,0 +1,25 @@
+/**
+ * The relay's logger: pino, JSON lines to stdout by default or appended to
+ * `log.file`. Every event carries typed fields (`qid`, `rcpt`, `relay`,
+ * `dsn`, `status`, `event`, ...) and a `msg` in Postfix's wording, so
+ * `grep 'status=deferred'` works as it always has.
+ *
+ * Contract: one logger per process, created from the frozen config and
+ * passed down (no module singleton). `createLogger` throws only for an
+ * unusable log file (a configuration error).
+ */
+import pino, { type Logger } from 'pino';
+import type { RelayConfig } from '../config/schema.ts';
+
+export type { Logger } from 'pino';
+
+export function createLogger(config: RelayConfig['log'], name = 'dane-relay'): Logger {
+  const options = { name, level: config.level, timestamp: pino.stdTimeFunctions.isoTime };
+  if (config.file === null) return pino(options);
+  return pino(options, pino.destination({ dest: config.file, mkdir: true, sync: false }));
+}
+
+/** A logger that writes nothing (tests). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,100 @@
+/**
+ * The queue control file: the envelope and per-recipient delivery state of
+ * one message, as JSON (the content lives in `body/ID`, see spool.ts).
+ *
+ * Contract: `parseRecord` never throws; text that is not a valid version-1
+ * record is `{ kind: 'corrupt', reason }` (the spool then moves the file to
+ * `corrupt/`). Recipient status follows Postfix: `pending` (never tried),
+ * `deferred` (temporary failure, with reason and next attempt), `sent` and
+ * `bounced` (final). `reported` marks a bounced recipient whose DSN was
+ * already queued, so a restart does not lose it and seldom repeats it.
+ */
+import { z } from 'zod';
+
+const recipientSchema = z.object({
+  address: z.string(),
+  status: z.enum(['pending', 'sent', 'deferred', 'bounced']),
+  dsn: z.string().optional(),
+  diagnostic: z.string().optional(),
+  relay: z.string().optional(),
+  remoteReply: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+  lastAttemptAt: z.number().optional(),
+  nextAttemptAt: z.number().optional(),
+  expired: z.boolean().optional(),
+  reported: z.boolean().optional(),
+});
+
+const recordSchema = z.object({
+  version: z.literal(1),
+  id: z.string().regex(/^[0-9A-F]{6,40}$/),
+  sender: z.string(),
+  receivedAt: z.number(),
+  size: z.number().int().nonnegative(),
+  smtputf8: z.boolean(),
+  eightBit: z.boolean(),
+  client: z.object({ address: z.string(), helo: z.string().optional(), user: z.string().optional() }).optional(),
+  /** Message-level pass counter (1 after the first delivery pass). */
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: z.number(),
+  recipients: z.array(recipientSchema).min(1),
+});
+
+export type RecipientState = z.infer<typeof recipientSchema>;
+export type QueueRecord = z.infer<typeof recordSchema>;
+
+export type ParsedRecord = { kind: 'ok'; record: QueueRecord } | { kind: 'corrupt'; reason: string };
+
+export function serializeRecord(record: QueueRecord): Buffer {
+  return Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+}
+
+export function parseRecord(text: string, expectedId?: string): ParsedRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'corrupt', reason: `not JSON: ${(err as Error).message}` };
+  }
+  const result = recordSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return { kind: 'corrupt', reason: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };
+  }
+  if (expectedId !== undefined && result.data.id !== expectedId) return { kind: 'corrupt', reason: `id ${result.data.id} in file ${expectedId}` };
+  return { kind: 'ok', record: result.data };
+}
+
+/** The next-hop domain of an address (lower case), '' when there is none. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
+}
+
+export interface NewMessage {
+  id: string;
+  sender: string;
+  recipients: string[];
+  receivedAt: number;
+  size: number;
+  smtputf8: boolean;
+  eightBit: boolean;
+  client?: QueueRecord['client'];
+}
+
+/** A fresh record: every recipient pending, due now. */
+export function newRecord(m: NewMessage): QueueRecord {
+  return {
+    version: 1,
+    id: m.id,
+    sender: m.sender,
+    receivedAt: m.receivedAt,
+    size: m.size,
+    smtputf8: m.smtputf8,
+    eightBit: m.eightBit,
+    ...(m.client ? { client: m.client } : {}),
+    attempts: 0,
+    nextAttemptAt: m.receivedAt,
+    recipients: m.recipients.map((address) => ({ address, status: 'pending' as const, attempts: 0 })),
+  };
+}

@@ -1,0 +1,360 @@
+/**
+ * The scheduler: takes messages from the spool, groups each message's
+ * undelivered recipients by next-hop domain, drives one `Deliverer.deliver()`
+ * per (message, domain) group, persists every outcome, and retries with
+ * exponential backoff (backoff.ts) until delivered, bounced or expired.
+ *
+ * Promises:
+ * - A message handed over by `notify(id)` (inbound just stored it) is
+ *   activated at once, not at the next scan.
+ * - At most `concurrency` deliver() calls run at once, at most
+ *   `destinationConcurrency` per domain.
+ * - Each group's outcome is written (write-temp, fsync, rename) before the
+ *   next state change of that message; the file's directory is its state.
+ * - At the end of a pass (pass.ts): recipients bounced in it get ONE DSN
+ *   (bounce.ts), queued BEFORE they are marked reported (a crash repeats,
+ *   never loses, a bounce); null-sender messages never get one. Then the
+ *   message is removed (all final) or moved to `deferred/` with its next
+ *   attempt time.
+ * - `stop(graceMs)` starts no new work and waits up to graceMs for running
+ *   deliveries; whatever is unfinished stays on disk (active/ goes back to
+ *   incoming/ at the next start, spool.recover()).
+ * Failure modes: a thrown deliver() defers the group with 4.3.0; a control
+ * file that cannot be parsed (or lost its body) goes to `corrupt/`; an I/O
+ * error on the spool is logged and the message retried later.
+ */
+import type { Logger } from 'pino';
+import type { Deliverer, RecipientOutcome } from './deliverer.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import type { QueueRecord } from './record.ts';
+import type { Spool } from './spool.ts';
+import { FlushWatcher } from './flush-watcher.ts';
+import { applyOutcomes, endOfPass, groupByDomain, toDeliveryJob } from './pass.ts';
+
+export interface SchedulerSettings extends BackoffPolicy {
+  concurrency: number;
+  destinationConcurrency: number;
+  scanIntervalMs: number;
+  myhostname: string;
+}
+
+export interface SchedulerDeps {
+  spool: Spool;
+  deliverer: Deliverer;
+  logger: Logger;
+  settings: SchedulerSettings;
+  /** Injected clock (ms since epoch); default Date.now. */
+  now?: () => number;
+  /** Messages held in memory for delivery at once; default 1000. */
+  maxActiveMessages?: number;
+  /** How often the flush trigger file is checked; default 1000 ms. */
+  flushPollMs?: number;
+}
+
+type WaitDir = 'incoming' | 'deferred' | 'active';
+
+interface ActiveMessage {
+  record: QueueRecord;
+  jobsLeft: number;
+  writes: Promise<void>;
+  gone: boolean;
+}
+
+interface Job {
+  msg: ActiveMessage;
+  domain: string;
+  recipients: string[];
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Scheduler {
+  private settings: SchedulerSettings;
+  private readonly now: () => number;
+  private readonly waiting = new Map<string, { dir: WaitDir; due: number }>();
+  private readonly active = new Map<string, ActiveMessage>();
+  private readonly jobs: Job[] = [];
+  private readonly perDomain = new Map<string, number>();
+  private readonly tasks = new Set<Promise<void>>();
+  private inFlight = 0;
+  private activating = false;
+  /** Ids taken from `waiting` whose activation has not finished yet. */
+  private readonly moving = new Set<string>();
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private scanTimer: NodeJS.Timeout | undefined;
+  private readonly flushWatcher: FlushWatcher;
+  private idleWaiters: Array<() => void> = [];
+  private deliverer: Deliverer;
+  /** In-flight deliver() calls per deliverer (a reload may swap it). */
+  private readonly usage = new Map<Deliverer, number>();
+  private usageWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.settings = deps.settings;
+    this.deliverer = deps.deliverer;
+    this.now = deps.now ?? Date.now;
+    this.flushWatcher = new FlushWatcher(deps.spool.flushTrigger, deps.flushPollMs ?? 1000, () => this.flush(), deps.logger);
+  }
+
+  /** Scans the spool (incoming + deferred) and starts working. */
+  async start(): Promise<void> {
+    await this.scan();
+    this.flushWatcher.start();
+    this.scanTimer = setInterval(() => this.track(this.scan()), this.settings.scanIntervalMs);
+    this.pump();
+  }
+
+  /** A message was just stored in incoming/: deliver it now. */
+  notify(id: string): void {
+    this.waiting.set(id, { dir: 'incoming', due: this.now() });
+    this.pump();
+  }
+
+  /** Every waiting message becomes due now (`queue flush`). */
+  flush(): void {
+    const now = this.now();
+    for (const entry of this.waiting.values()) entry.due = Math.min(entry.due, now);
+    this.deps.logger.info({ event: 'flush', waiting: this.waiting.size }, `flush: ${this.waiting.size} message(s) due now`);
+    this.pump();
+  }
+
+  reload(settings: SchedulerSettings): void {
+    const rescan = settings.scanIntervalMs !== this.settings.scanIntervalMs;
+    this.settings = settings;
+    if (rescan && this.scanTimer) {
+      clearInterval(this.scanTimer);
+      this.scanTimer = setInterval(() => this.track(this.scan()), settings.scanIntervalMs);
+    }
+    this.pump();
+  }
+
+  /** The deliverer new jobs use. */
+  get currentDeliverer(): Deliverer {
+    return this.deliverer;
+  }
+
+  /**
+   * New jobs use `next`; resolves with the previous deliverer once none of
+   * its deliver() calls is running (the caller then closes it).
+   */
+  async replaceDeliverer(next: Deliverer): Promise<Deliverer> {
+    const old = this.deliverer;
+    this.deliverer = next;
+    while ((this.usage.get(old) ?? 0) > 0) await new Promise<void>((r) => this.usageWaiters.push(r));
+    return old;
+  }
+
+  /** Re-evaluates what is due (tests with an injected clock call this). */
+  wake(): void {
+    this.pump();
+  }
+
+  /** Resolves once nothing is being delivered and nothing is due. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  stats(): { waiting: number; active: number; inFlight: number; queuedJobs: number } {
+    return { waiting: this.waiting.size, active: this.active.size, inFlight: this.inFlight, queuedJobs: this.jobs.length };
+  }
+
+  /** Starts nothing new; waits up to graceMs for running work. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    clearInterval(this.scanTimer);
+    this.flushWatcher.stop();
+    this.jobs.length = 0;
+    let timeout: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timeout = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.allSettled([...this.tasks]), grace]);
+    clearTimeout(timeout);
+  }
+
+  private track(p: Promise<void>): void {
+    const t = p.catch((err: unknown) => this.deps.logger.error({ err }, 'scheduler: unexpected error')).finally(() => {
+      this.tasks.delete(t);
+      this.checkIdle();
+    });
+    this.tasks.add(t);
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    const now = this.now();
+    const due = [...this.waiting.values()].some((e) => e.due <= now);
+    if (this.active.size === 0 && !due && !this.activating && this.tasks.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async scan(): Promise<void> {
+    const { spool } = this.deps;
+    const seen = new Set<string>();
+    for (const dir of ['incoming', 'deferred'] as const) {
+      for (const id of await spool.list(dir)) {
+        seen.add(id);
+        if (this.waiting.has(id) || this.active.has(id) || this.moving.has(id)) continue;
+        const due = dir === 'incoming' ? this.now() : ((await spool.nextAttempt(dir, id)) ?? this.now());
+        this.waiting.set(id, { dir, due });
+      }
+    }
+    for (const [id, e] of this.waiting) if (e.dir !== 'active' && !seen.has(id)) this.waiting.delete(id);
+    this.pump();
+  }
+
+  /** Activates due messages, dispatches jobs, re-arms the timer. */
+  private pump(): void {
+    if (this.stopping) return;
+    if (!this.activating) this.track(this.activateDue());
+    this.dispatch();
+    this.arm();
+    this.checkIdle();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    let next = Infinity;
+    for (const e of this.waiting.values()) next = Math.min(next, e.due);
+    if (next === Infinity) return;
+    const delay = Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS);
+    this.timer = setTimeout(() => this.pump(), delay);
+  }
+
+  private async activateDue(): Promise<void> {
+    this.activating = true;
+    try {
+      const limit = this.deps.maxActiveMessages ?? 1000;
+      while (!this.stopping && this.active.size < limit) {
+        const id = this.nextDue();
+        if (id === undefined) break;
+        const entry = this.waiting.get(id);
+        this.waiting.delete(id);
+        this.moving.add(id);
+        try {
+          if (entry) await this.activate(id, entry.dir);
+        } finally {
+          this.moving.delete(id);
+        }
+        this.dispatch();
+      }
+    } finally {
+      this.activating = false;
+    }
+    this.arm();
+  }
+
+  private nextDue(): string | undefined {
+    const now = this.now();
+    let best: string | undefined;
+    let bestDue = Infinity;
+    for (const [id, e] of this.waiting) {
+      if (e.due <= now && e.due < bestDue) {
+        best = id;
+        bestDue = e.due;
+      }
+    }
+    return best;
+  }
+
+  private async activate(id: string, from: WaitDir): Promise<void> {
+    const { spool, logger } = this.deps;
+    try {
+      if (from !== 'active') await spool.move(id, from, 'active');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.error({ qid: id, err }, `${id}: cannot activate: ${String(err)}`);
+      return;
+    }
+    const read = await spool.readRecord('active', id);
+    if (read.kind === 'missing') return;
+    if (read.kind === 'corrupt' || !(await spool.hasBody(id))) {
+      const reason = read.kind === 'corrupt' ? read.reason : 'message body is missing';
+      logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
+      await spool.move(id, 'active', 'corrupt').catch(() => undefined);
+      return;
+    }
+    const msg: ActiveMessage = { record: read.record, jobsLeft: 0, writes: Promise.resolve(), gone: false };
+    msg.record.attempts += 1;
+    this.active.set(id, msg);
+    const groups = groupByDomain(msg.record);
+    msg.jobsLeft = groups.size;
+    for (const [domain, recipients] of groups) this.jobs.push({ msg, domain, recipients });
+    if (groups.size === 0) this.track(this.finish(msg));
+  }
+
+  private dispatch(): void {
+    for (let i = 0; i < this.jobs.length && !this.stopping && this.inFlight < this.settings.concurrency; ) {
+      const job = this.jobs[i];
+      if (job && (this.perDomain.get(job.domain) ?? 0) < this.settings.destinationConcurrency) {
+        this.jobs.splice(i, 1);
+        this.track(this.run(job));
+      } else i++;
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    this.inFlight++;
+    this.perDomain.set(job.domain, (this.perDomain.get(job.domain) ?? 0) + 1);
+    let outcomes: RecipientOutcome[];
+    const deliverer = this.deliverer;
+    this.usage.set(deliverer, (this.usage.get(deliverer) ?? 0) + 1);
+    try {
+      outcomes = await deliverer.deliver(toDeliveryJob(job.msg.record, job.domain, job.recipients, this.deps.spool));
+    } catch (err) {
+      this.deps.logger.error({ qid: job.msg.record.id, err }, `${job.msg.record.id}: delivery engine error: ${String(err)}`);
+      outcomes = job.recipients.map((recipient) => ({ recipient, status: 'deferred', dsn: '4.3.0', diagnostic: `internal error: ${(err as Error)?.message ?? String(err)}` }));
+    } finally {
+      this.usage.set(deliverer, (this.usage.get(deliverer) ?? 1) - 1);
+      for (const w of this.usageWaiters.splice(0)) w();
+      this.inFlight--;
+      const n = (this.perDomain.get(job.domain) ?? 1) - 1;
+      if (n > 0) this.perDomain.set(job.domain, n);
+      else this.perDomain.delete(job.domain);
+    }
+    applyOutcomes(job.msg.record, job.recipients, outcomes, this.now(), this.settings, this.deps.logger);
+    await this.persist(job.msg);
+    job.msg.jobsLeft--;
+    if (job.msg.jobsLeft === 0) await this.finish(job.msg);
+    this.pump();
+  }
+
+  /** Serialised per message: the newest state always wins on disk. */
+  private persist(msg: ActiveMessage): Promise<void> {
+    const { spool, logger } = this.deps;
+    msg.writes = msg.writes.then(async () => {
+      if (msg.gone) return;
+      if ((await spool.nextAttempt('active', msg.record.id)) === undefined) {
+        msg.gone = true;
+        logger.info({ qid: msg.record.id, event: 'removed' }, `${msg.record.id}: removed (deleted by the operator)`);
+        return;
+      }
+      await spool.writeRecord('active', msg.record);
+    });
+    return msg.writes.catch((err: unknown) => logger.error({ qid: msg.record.id, err }, `${msg.record.id}: cannot update queue file: ${String(err)}`));
+  }
+
+  /** End of a pass: bounce, then remove or defer (pass.ts). */
+  private async finish(msg: ActiveMessage): Promise<void> {
+    const { spool, logger } = this.deps;
+    const rec = msg.record;
+    const now = this.now();
+    try {
+      await msg.writes;
+      if (msg.gone) return;
+      const end = await endOfPass({ spool, logger, settings: this.settings, notify: (id) => this.notify(id) }, rec, now);
+      if (end.kind === 'deferred') this.waiting.set(rec.id, { dir: 'deferred', due: end.due });
+    } catch (err) {
+      logger.error({ qid: rec.id, err }, `${rec.id}: queue file update failed, retrying later: ${String(err)}`);
+      const dir = (await spool.locate(rec.id)) ?? 'active';
+      if (dir === 'active' || dir === 'deferred' || dir === 'incoming') this.waiting.set(rec.id, { dir, due: now + this.settings.minBackoffMs });
+    } finally {
+      this.active.delete(rec.id);
+    }
+  }
+}
