@@ -182,7 +182,7 @@ export class InboundServer {
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
     if (!session.user && !this.allowed(session.remoteAddress)) {
-      this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, rcpt: address.address }, `NOQUEUE: reject: RCPT from [${session.remoteAddress}]: 554 5.7.1 <${address.address}>: Relay access denied`);
+      this.deps.logger.warn({ event: 'reject', reason: 'relay-denied', client: session.remoteAddress, rcpt: address.address }, `NOQUEUE: reject: RCPT from [${session.remoteAddress}]: 554 5.7.1 <${address.address}>: Relay access denied`);
       return cb(smtpError(RELAY_DENIED));
     }
     if (!validMailbox(address.address, session.envelope.smtpUtf8 === true)) return cb(smtpError(BAD_RECIPIENT));

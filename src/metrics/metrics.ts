@@ -4,8 +4,8 @@
  *
  * Contract: `createMetrics()` builds a private prom-client Registry (no
  * global default registry, so tests and reloads build their own).
- * `observe(event)` takes a log event object (`event: 'accepted' | 'rejected' |
- * 'tls' | 'delivery' | 'host-skipped'`, dotted keys or nested objects) and
+ * `observe(event)` takes a log event object (`event: 'queued' | 'reject' |
+ * 'tls' | 'delivery' | 'host-skipped' | 'queue-outcome'`, dotted keys or nested objects) and
  * moves the counters; unknown events are ignored. Gauges that describe state
  * (queue size, oldest message, DNS cache, open connections) are read from
  * probes at scrape time. Never throws on odd input.
@@ -87,12 +87,17 @@ type Instruments = ReturnType<typeof build>;
 
 function observeInto(m: Instruments, e: Record<string, unknown>): void {
   switch (e['event']) {
+    case 'queued':
     case 'accepted':
       m.accepted.inc();
       if (typeof e['size'] === 'number') m.acceptedBytes.inc(e['size']);
       return;
-    case 'rejected':
+    case 'reject':
       m.rejected.inc({ reason: str(e['reason'], 'other') });
+      return;
+    case 'queue-outcome':
+      // Only what the delivery engine cannot know: the queue gave up (C30 audit trail).
+      if (e['status'] === 'expired') m.recipients.inc({ status: 'expired' });
       return;
     case 'tls':
       m.tlsSessions.inc({ state: str(field(e, 'tls.state')), level: str(field(e, 'tls.level')) });

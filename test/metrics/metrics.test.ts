@@ -10,7 +10,10 @@ function value(text: string, line: string): number | undefined {
 
 test('metrics: log events move the counters (dotted and nested fields)', async () => {
   const metrics = createMetrics();
-  metrics.observe({ event: 'accepted', qid: 'A1', size: 1200 });
+  metrics.observe({ event: 'queued', qid: 'A1', size: 1200 });
+  metrics.observe({ event: 'reject', reason: 'relay-denied' });
+  metrics.observe({ event: 'queue-outcome', status: 'expired' });
+  metrics.observe({ event: 'queue-outcome', status: 'sent' });
   metrics.observe({ event: 'tls', 'tls.state': 'Verified', 'tls.level': 'dane' });
   metrics.observe({ event: 'tls', tls: { state: 'Untrusted', level: 'may' } });
   metrics.observe({ event: 'delivery', status: 'sent', dsn: '2.0.0', delay: 0.2 });
@@ -26,6 +29,8 @@ test('metrics: log events move the counters (dotted and nested fields)', async (
   assert.equal(value(text, 'dane_relay_tls_sessions_total{state="Untrusted",level="may"}'), 1);
   assert.equal(value(text, 'dane_relay_recipients_total{status="sent"}'), 1);
   assert.equal(value(text, 'dane_relay_recipients_total{status="deferred"}'), 1);
+  assert.equal(value(text, 'dane_relay_recipients_total{status="expired"}'), 1);
+  assert.equal(value(text, 'dane_relay_messages_rejected_total{reason="relay-denied"}'), 1);
   assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_mismatch"}'), 1);
   assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_lookup_failure"}'), 1);
   assert.equal(value(text, 'dane_relay_queue_messages'), 7);

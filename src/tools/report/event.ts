@@ -95,7 +95,7 @@ function msgDetail(msg: string | undefined): string | undefined {
 /** Turn one parsed JSON object into an event; undefined when it is not one of ours. */
 export function toEvent(obj: Json): LogEvent | undefined {
   const kind = obj['event'];
-  if (kind !== 'accepted' && kind !== 'queued' && kind !== 'tls' && kind !== 'delivery' && kind !== 'host-skipped') return undefined;
+  if (kind !== 'accepted' && kind !== 'queued' && kind !== 'tls' && kind !== 'delivery' && kind !== 'host-skipped' && kind !== 'queue-outcome') return undefined;
   const time = parseTime(obj['time']);
   const domain = str(obj, 'domain')?.toLowerCase();
   if (kind === 'accepted' || kind === 'queued') return { kind: 'accepted', time, domain, qid: str(obj, 'qid'), size: num(obj, 'size'), nrcpt: num(obj, 'nrcpt') };
@@ -103,8 +103,8 @@ export function toEvent(obj: Json): LogEvent | undefined {
   if (kind === 'host-skipped') {
     return { kind, time, domain, dsn: str(obj, 'dsn'), text: str(obj, 'reason') ?? str(obj, 'msg') ?? '', mx: str(obj, 'mx'), ip: str(obj, 'ip') };
   }
-  // The queue's own record of an outcome (no `domain`) repeats the delivery engine's event.
-  if (domain === undefined && obj['attempt'] !== undefined) return { kind: 'queue-outcome', time, domain, qid: str(obj, 'qid'), status: status(obj) };
+  // The queue's own record of an outcome repeats the delivery engine's event.
+  if (kind === 'queue-outcome') return { kind: 'queue-outcome', time, domain, qid: str(obj, 'qid'), status: status(obj) };
   return {
     kind, time, domain, qid: str(obj, 'qid'), status: status(obj), state: tlsState(obj) ?? 'plaintext',
     dsn: str(obj, 'dsn'), text: str(obj, 'diagnostic') ?? msgDetail(str(obj, 'msg')) ?? str(obj, 'remoteReply') ?? '', rcpt: str(obj, 'rcpt'),
