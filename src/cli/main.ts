@@ -9,6 +9,7 @@ import { registerQueue } from './queue.ts';
 import { registerReport } from './report.ts';
 import { registerTlsa } from './tlsa.ts';
 import { registerLab } from './lab.ts';
+import { registerCheck } from './check.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dane-relay')
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 || err.code === 'commander.helpDisplayed' ? 0 : 2);
     });
-  const registrars: Array<(p: Command) => unknown> = [registerServe, registerQueue, registerReport, registerTlsa, registerLab];
+  const registrars: Array<(p: Command) => unknown> = [registerServe, registerQueue, registerReport, registerTlsa, registerLab, registerCheck];
   for (const register of registrars) register(program);
   return program;
 }

@@ -10,15 +10,26 @@
  * within 10 s (`--grace`), exit 0 with everything unfinished still queued.
  * SIGHUP re-reads the same file with the same flags: a bad new config is
  * logged and the old one kept; a good one is applied (relay.reload) with a
- * fresh delivery engine built from it.
+ * fresh delivery engine built from it (the DNS client and the metrics
+ * listener are kept: `dns.*` and `metrics.*` changes need a restart).
+ *
+ * Start-up runs the DNSSEC self-check (C6, src/health/dnssec-guard.ts) before
+ * anything listens: with DANE configured and `dns.dnssec_probe.on_failure:
+ * refuse`, a resolver that does not validate stops start-up (exit 1).
  */
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
 import { createLogger } from '../log/logger.ts';
+import { readFile } from 'node:fs/promises';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { startRelay, type RelayHandle } from '../relay.ts';
+import type { DnsClient } from '../dns/index.ts';
+import { startupDnssecCheck } from '../health/dnssec-guard.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { buildDnsClient, createDeliverer } from '../outbound/create-deliverer.ts';
+import { startObservability } from './serve-observability.ts';
 
 export interface ServeFlags {
   config?: string;
@@ -29,24 +40,34 @@ export interface ServeFlags {
 
 export const EX_CONFIG = 78;
 
-type MakeDeliverer = (config: RelayConfig, deps: { logger: Logger }) => Promise<Deliverer>;
+type MakeDeliverer = (config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }) => Promise<Deliverer>;
 
-async function defaultDeliverer(config: RelayConfig, deps: { logger: Logger }): Promise<Deliverer> {
-  const { createDeliverer } = await import('../outbound/create-deliverer.ts');
-  return createDeliverer(config, deps);
+async function defaultDeliverer(config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }): Promise<Deliverer> {
+  if (deps.startup) {
+    const policyFile = config.tls.policy_file === null ? undefined : await readFile(config.tls.policy_file, 'utf8');
+    await startupDnssecCheck(config, deps.dns, deps.logger, policyFile);
+  }
+  return createDeliverer(config, { logger: deps.logger, dns: deps.dns });
 }
 
 export function overridesFrom(flags: ServeFlags): ConfigOverrides {
   return { listen: flags.listen && flags.listen.length > 0 ? flags.listen : undefined, spool: flags.spool };
 }
 
-function installSignals(handle: RelayHandle, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer, graceMs: number): void {
+interface Running {
+  handle: RelayHandle;
+  dns: DnsClient;
+  observability?: { close(): Promise<void> };
+}
+
+function installSignals(run: Running, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer, graceMs: number): void {
+  const { handle } = run;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'signal', signal }, `received ${signal}, stopping`);
-    void handle.stop({ graceMs }).finally(() => {
+    void handle.stop({ graceMs }).then(() => run.observability?.close()).then(() => run.dns.close()).finally(() => {
       process.removeAllListeners('SIGHUP');
       logger.flush();
       setTimeout(() => process.exit(0), 200).unref();
@@ -54,10 +75,10 @@ function installSignals(handle: RelayHandle, flags: ServeFlags, logger: Logger, 
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void reload(handle, flags, logger, makeDeliverer));
+  process.on('SIGHUP', () => void reload(run, flags, logger, makeDeliverer));
 }
 
-async function reload(handle: RelayHandle, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer): Promise<void> {
+async function reload({ handle, dns }: Running, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer): Promise<void> {
   let config: RelayConfig;
   try {
     config = loadConfig(flags.config, overridesFrom(flags));
@@ -66,7 +87,7 @@ async function reload(handle: RelayHandle, flags: ServeFlags, logger: Logger, ma
     return;
   }
   try {
-    const deliverer = await makeDeliverer(config, { logger });
+    const deliverer = await makeDeliverer(config, { logger, dns, startup: false });
     handle.reload(config, deliverer);
   } catch (err) {
     logger.error({ event: 'reload-rejected', err }, `reload rejected, keeping the running configuration: ${String(err)}`);
@@ -84,13 +105,21 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
     process.exitCode = EX_CONFIG;
     return undefined;
   }
-  const logger = createLogger(config.log);
+  const metrics = config.metrics.listen === null ? undefined : createMetrics();
+  const logger = createLogger(config.log, undefined, metrics ? (fields) => metrics.observe(fields) : undefined);
+  let dns: DnsClient | undefined;
+  let handle: RelayHandle | undefined;
   try {
-    const deliverer = await makeDeliverer(config, { logger });
-    const handle = await startRelay(config, { deliverer, logger });
-    installSignals(handle, flags, logger, makeDeliverer, Number(flags.grace ?? 10) * 1000);
+    dns = await buildDnsClient(config);
+    logger.info({ event: 'dns-trust' }, dns.describeTrust());
+    const deliverer = await makeDeliverer(config, { logger, dns, startup: true });
+    handle = await startRelay(config, { deliverer, logger });
+    const observability = metrics ? await startObservability(config, metrics, handle, dns) : undefined;
+    installSignals({ handle, dns, observability }, flags, logger, makeDeliverer, Number(flags.grace ?? 10) * 1000);
     return handle;
   } catch (err) {
+    await handle?.stop({ graceMs: 0 }).catch(() => undefined);
+    await dns?.close().catch(() => undefined);
     logger.fatal({ err }, `fatal: ${(err as Error).message}`);
     process.stderr.write(`dane-relay: fatal: ${(err as Error).message}\n`);
     logger.flush();

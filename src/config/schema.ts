@@ -142,7 +142,15 @@ const log = z
   })
   .prefault({});
 
-const metrics = z.strictObject({ listen: hostPort.nullable().default(null) }).prefault({});
+/** `HOST:PORT` whose host is a loopback address: metrics and health are never exposed beyond the machine. */
+const loopbackHostPort = hostPort.refine((v) => {
+  const host = parseHostPort(v)?.host ?? '';
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
+}, { message: 'expected a loopback HOST:PORT, e.g. 127.0.0.1:9525 or [::1]:9525' });
+
+const metrics = z
+  .strictObject({ listen: loopbackHostPort.nullable().default(null), health_interval: duration('30s') })
+  .prefault({});
 
 /** The whole file. `myhostname` defaults to os.hostname() at parse time. */
 export const relayConfigSchema = z.strictObject({

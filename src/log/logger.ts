@@ -13,8 +13,19 @@ import type { RelayConfig } from '../config/schema.ts';
 
 export type { Logger } from 'pino';
 
-export function createLogger(config: RelayConfig['log'], name = 'dane-relay'): Logger {
-  const options = { name, level: config.level, timestamp: pino.stdTimeFunctions.isoTime };
+/**
+ * `onEvent` sees the fields object of every log call that has one (the typed
+ * event), before serialisation: metrics count exactly what is logged.
+ */
+export function createLogger(config: RelayConfig['log'], name = 'dane-relay', onEvent?: (fields: Record<string, unknown>) => void): Logger {
+  const hooks = onEvent === undefined ? undefined : {
+    logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: Parameters<Logger['info']>) => void): void {
+      const first: unknown = args[0];
+      if (first !== null && typeof first === 'object' && !(first instanceof Error)) onEvent(first as Record<string, unknown>);
+      method.apply(this, args);
+    },
+  };
+  const options = { name, level: config.level, timestamp: pino.stdTimeFunctions.isoTime, ...(hooks ? { hooks } : {}) };
   if (config.file === null) return pino(options);
   return pino(options, pino.destination({ dest: config.file, mkdir: true, sync: false }));
 }

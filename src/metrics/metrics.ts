@@ -14,7 +14,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsProbes {
   queue?: () => { messages: number; oldestAgeSeconds: number } | Promise<{ messages: number; oldestAgeSeconds: number }>;
-  dns?: () => { cacheHits: number; cacheMisses: number; queriesSent: number; byType: Record<string, Record<string, number>> };
+  dns?: () => { cacheHits: number; cacheMisses: number; queriesSent: number; byType: Record<string, object> };
   connections?: () => { inbound: number; outbound: number };
 }
 
@@ -71,7 +71,9 @@ function build(registry: Registry, probes: () => MetricsProbes) {
       collect() {
         const d = probes().dns?.();
         for (const [type, results] of Object.entries(d?.byType ?? {})) {
-          for (const [result, n] of Object.entries(results)) if (result !== 'queries') this.set({ type, result }, n);
+          for (const [result, n] of Object.entries(results as Record<string, unknown>)) {
+            if (result !== 'queries' && typeof n === 'number') this.set({ type, result }, n);
+          }
         }
       } }),
     dnsCache: new Gauge({ name: 'dane_relay_dns_cache', help: 'DNS cache hits and misses since start', labelNames: ['outcome'], registers: r,

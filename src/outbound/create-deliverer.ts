@@ -21,7 +21,7 @@ import { buildPolicyTable, lookupPolicy } from '../config/tls-policy-map.ts';
 import { buildTransportTable } from '../config/transport-map.ts';
 import type { DnsLookup } from '../core/dns-result.ts';
 import { isInsecureMxPolicy, isTlsLevel } from '../core/tls-level.ts';
-import { createDnsClient, parseServerAddress, readSystemResolvConf, type DnsClient } from '../dns/index.ts';
+import { createDnsClient, parseServerAddress, readSystemResolvConf, type DnsClient, type DnsClientOptions } from '../dns/index.ts';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { deliverJob, type EngineDeps } from './deliver.ts';
 import { deliveryOptionsFrom, type DeliveryOptions } from './options.ts';
@@ -37,17 +37,22 @@ async function readOptional(path: string | null): Promise<string | undefined> {
   return path === null ? undefined : readFile(path, 'utf8');
 }
 
-/** DNS client from `config.dns`; resolvers empty → /etc/resolv.conf. */
-export async function buildDnsClient(config: RelayConfig): Promise<DnsClient> {
+/** DNS client options from `config.dns`; resolvers empty → /etc/resolv.conf. */
+export async function dnsClientOptions(config: RelayConfig): Promise<DnsClientOptions> {
   const d = config.dns;
   const servers = d.resolvers.length > 0 ? d.resolvers.map(parseServerAddress) : (await readSystemResolvConf()).servers;
-  return createDnsClient({
+  return {
     servers, trustedNetworks: [...d.trusted_resolvers], timeoutMs: d.timeout, attempts: d.attempts,
     cache: {
       maxEntries: d.cache.max_entries, maxTtlSeconds: d.cache.max_ttl / 1000,
       failureTtlSeconds: d.cache.failure_ttl / 1000, negativeMaxTtlSeconds: d.cache.negative_max_ttl / 1000,
     },
-  });
+  };
+}
+
+/** DNS client from `config.dns`. */
+export async function buildDnsClient(config: RelayConfig): Promise<DnsClient> {
+  return createDnsClient(await dnsClientOptions(config));
 }
 
 /** Policy + transport tables and DNS → the routing context used by planRoute. */

@@ -49,6 +49,8 @@ export interface TlsSessionInfo {
   cipher: string | null;
   bits?: number;
   verdict: TlsVerdict;
+  /** The chain the verdict was computed on (for `dane-relay check`'s depth-by-depth display). */
+  chain?: PresentedChain;
 }
 
 export type OpenResult =
@@ -117,11 +119,12 @@ function connectRaw(t: SessionTarget, s: SessionSettings, mode: Mode): Promise<R
 function verifyTls(conn: SMTPConnection, policy: ConnectPolicy, s: SessionSettings): TlsSessionInfo | null {
   const sock = conn._socket;
   if (conn.secure !== true || !(sock instanceof tls.TLSSocket)) return null;
-  const verdict = verifyPeer(policy.auth, presentedChain(sock), { now: (s.now ?? (() => new Date()))(), trustAnchors: s.trustAnchors });
+  const chain = presentedChain(sock);
+  const verdict = verifyPeer(policy.auth, chain, { now: (s.now ?? (() => new Date()))(), trustAnchors: s.trustAnchors });
   const cipher = sock.getCipher();
   const name = cipher?.standardName ?? cipher?.name ?? null;
   const bits = cipherBits(name);
-  return { protocol: sock.getProtocol(), cipher: name, ...(bits !== undefined ? { bits } : {}), verdict };
+  return { protocol: sock.getProtocol(), cipher: name, ...(bits !== undefined ? { bits } : {}), verdict, chain };
 }
 
 function failed(outcome: AttemptOutcome, reason: string, connected: boolean, injectionBytes: number, info?: TlsSessionInfo): OpenResult {

@@ -1,0 +1,153 @@
+/**
+ * Tests of the benchmark harness itself (no relay): figures, /proc parsing,
+ * message building, the spool filler against the queue's own parser, the
+ * sink (plaintext and STARTTLS) fed by the load generator and by nodemailer.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { parseRecord } from '../../src/queue/record.ts';
+import { buildMessage, runLoad } from './load-gen.ts';
+import { cpuOfTree, parseStat, pssOfTree } from './proc-stats.ts';
+import { median, percentile, ratios, runVerified, summarise, type RunFigures } from './report.ts';
+import { fillSpool } from './scaling.ts';
+import { startSink, type Arrival } from './sink.ts';
+import { benchZones, createSinkIdentity } from './world.ts';
+
+function fig(over: Partial<RunFigures>): RunFigures {
+  return {
+    mta: 'dane-relay', run: 1, messages: 10, size: 2000, sessions: 2, domains: 1, accepted: 10, delivered: 10, rejected: 0, timedOut: false,
+    acceptedPerSec: 100, deliveredPerSec: 100, cpuSeconds: 1, cpuSecondsPer1000: 100, acceptP50Ms: 1, acceptP99Ms: 2, e2eP50Ms: 3, e2eP99Ms: 4,
+    tlsHandshakesPerMsg: 0.1, tlsResumed: 0, dnsQueriesPerMsg: 0.1, peakRssBytes: 1, plaintextArrivals: 0, tlsSessionsByState: { Verified: 1 },
+    harnessCpuSeconds: { sink: 0, bench: 0 }, errors: [], ...over,
+  };
+}
+
+describe('report figures', () => {
+  test('percentile is nearest-rank; median of even count averages', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.equal(percentile(xs, 50), 50);
+    assert.equal(percentile(xs, 99), 99);
+    assert.equal(percentile([7], 99), 7);
+    assert.ok(Number.isNaN(percentile([], 50)));
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+  });
+
+  const verifiedCases: Array<[string, Partial<RunFigures>, boolean]> = [
+    ['all sessions Verified, no plaintext', {}, true],
+    ['one Trusted session', { tlsSessionsByState: { Verified: 3, Trusted: 1 } }, false],
+    ['a plaintext arrival', { plaintextArrivals: 1 }, false],
+    ['no TLS session logged at all', { tlsSessionsByState: {} }, false],
+  ];
+  for (const [name, over, expected] of verifiedCases) {
+    test(`runVerified: ${name} -> ${expected}`, () => assert.equal(runVerified(fig(over)), expected));
+  }
+
+  test('summary takes median and min–max; ratios are relay over postfix', () => {
+    const relay = summarise('dane-relay', [fig({ deliveredPerSec: 300 }), fig({ deliveredPerSec: 500 }), fig({ deliveredPerSec: 400, cpuSecondsPer1000: 50 })]);
+    assert.deepEqual(relay.deliveredPerSec, { median: 400, min: 300, max: 500 });
+    assert.equal(relay.allDelivered, true);
+    const postfix = summarise('postfix', [fig({ mta: 'postfix', deliveredPerSec: 200, cpuSecondsPer1000: 200 })]);
+    const r = ratios(relay, postfix);
+    assert.equal(r.deliveredPerSec, 2);
+    assert.equal(r.cpuPerMessage, 0.5);
+    assert.equal(summarise('dane-relay', [fig({ delivered: 9 })]).allDelivered, false);
+  });
+});
+
+describe('/proc reader', () => {
+  test('parseStat reads ppid and CPU ticks even with spaces and parens in the name', () => {
+    const fields = ['S', '42', ...Array.from({ length: 9 }, () => '0'), '11', '22', '33', '44', '20', '0'];
+    const st = parseStat(`1234 (a (weird) name) ${fields.join(' ')}`);
+    assert.deepEqual(st, { ppid: 42, utime: 11, stime: 22, cutime: 33, cstime: 44 });
+  });
+
+  test('this process has CPU time and a PSS', () => {
+    assert.ok(cpuOfTree(process.pid) > 0);
+    assert.ok(pssOfTree(process.pid) > 0);
+  });
+});
+
+describe('messages and spool', () => {
+  test('buildMessage: requested size, CRLF lines, no line starts with a dot', () => {
+    for (const size of [300, 2000, 10_001]) {
+      const m = buildMessage({ id: '<x.1@bench.test>', from: 'a@b.test', to: 'c@d.test', size });
+      assert.ok(Math.abs(m.length - size) <= 1, `${m.length} vs ${size}`);
+      assert.ok(m.endsWith('\r\n'));
+      assert.equal(/(^|\r\n)\./.test(m), false);
+      assert.equal(m.replace(/\r\n/g, '').includes('\n'), false);
+    }
+  });
+
+  test('fillSpool writes deferred control files the queue parses, one body each', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-spool-'));
+    try {
+      await fillSpool(dir, 20, 500, 3);
+      const ids = await readdir(join(dir, 'deferred'));
+      assert.equal(ids.length, 20);
+      assert.deepEqual((await readdir(join(dir, 'body'))).sort(), [...ids].sort());
+      for (const id of ids) {
+        const parsed = parseRecord(await readFile(join(dir, 'deferred', id), 'utf8'), id);
+        assert.equal(parsed.kind, 'ok', JSON.stringify(parsed));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sink and load generator', () => {
+  test('zones: one signed zone per domain with MX, A and TLSA 3 1 1 at the sink port', () => {
+    const zones = benchZones(2, '127.0.0.2', 2525, Buffer.alloc(32, 1));
+    assert.deepEqual(zones.map((z) => [z.origin, z.signed]), [['d0.bench.test', true], ['d1.bench.test', true]]);
+    const tlsa = zones[1]?.records.find((r) => r.type === 'TLSA');
+    assert.equal(tlsa?.name, '_2525._tcp.mx.d1.bench.test');
+    assert.deepEqual({ ...(tlsa?.data as object), certificate: undefined }, { usage: 3, selector: 1, matchingType: 1, certificate: undefined });
+  });
+
+  test('pipelined plaintext load: every message accepted and reported by Message-ID', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-sink-'));
+    const id = await createSinkIdentity(dir);
+    const arrivals: Arrival[] = [];
+    const sink = await startSink({ host: '127.0.0.1', port: 0, certPem: id.certPem, keyPem: id.keyPem, onArrival: (a) => arrivals.push(a) });
+    try {
+      const r = await runLoad({ host: '127.0.0.1', port: sink.port, sessions: 3, messages: 30, size: 1500, tag: 't', sender: 's@b.test', recipientFor: (i) => `u${i}@d.test`, timeoutMs: 20_000 });
+      assert.equal(r.accepted.length, 30);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(new Set(arrivals.map((a) => a.id)), new Set(r.accepted.map((m) => m.id)));
+      assert.equal(sink.stats().plaintextMessages, 30);
+    } finally {
+      await sink.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('STARTTLS: nodemailer client with requireTLS delivers; the sink counts the handshake and a TLS arrival', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-sink-'));
+    const id = await createSinkIdentity(dir);
+    const arrivals: Arrival[] = [];
+    const sink = await startSink({ host: '127.0.0.1', port: 0, certPem: id.certPem, keyPem: id.keyPem, onArrival: (a) => arrivals.push(a) });
+    const conn = new SMTPConnection({ host: '127.0.0.1', port: sink.port, requireTLS: true, tls: { rejectUnauthorized: false } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        conn.once('error', reject);
+        conn.connect(() => resolve());
+      });
+      for (const n of [1, 2]) {
+        const body = buildMessage({ id: `<tls.${n}@bench.test>`, from: 'a@b.test', to: 'c@d.test', size: 800 });
+        await new Promise<void>((resolve, reject) => conn.send({ from: 'a@b.test', to: ['c@d.test'] }, body, (err) => (err ? reject(err) : resolve())));
+      }
+      assert.deepEqual(arrivals.map((a) => [a.id, a.tls]), [['<tls.1@bench.test>', true], ['<tls.2@bench.test>', true]]);
+      assert.equal(sink.stats().handshakes, 1);
+      assert.equal(sink.stats().plaintextMessages, 0);
+    } finally {
+      conn.close();
+      await sink.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
