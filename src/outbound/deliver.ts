@@ -99,6 +99,10 @@ async function sessionFor(deps: EngineDeps, job: DeliveryJob, t: Target, key: st
 function outcomesOf(host: HostLabel, recipients: string[], r: SendResult): TargetResult {
   const outcomes = new Map<string, AttemptOutcome>();
   if (r.kind === 'broken') return { outcomes, nextHost: classifyFailure(host, { kind: 'network', stage: r.stage, cause: r.cause, detail: r.detail }), connected: true };
+  if (r.kind === 'unsupported') {
+    for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'bounced', dsn: r.dsn, diagnostic: r.detail });
+    return { outcomes, nextHost: null, connected: true };
+  }
   if (r.kind === 'local') {
     for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'deferred', dsn: '4.3.0', diagnostic: `local error while sending to ${host.name}[${host.ip}]: ${r.detail}` });
     return { outcomes, nextHost: null, connected: true };

@@ -8,7 +8,10 @@
  *   (a reply refused the transaction: MAIL FROM, all RCPT TO, DATA, end of
  *   DATA — the session is usable after `reset()`), `broken` (network error,
  *   the session is closed) or `local` (e.g. the body stream failed — the
- *   session's state is unknown, so it is closed).
+ *   session's state is unknown, so it is closed), or `unsupported` (the
+ *   envelope needs an extension the server did not offer — SMTPUTF8 for
+ *   non-ASCII addresses, RFC 6531 §3.4 — nothing was sent; the session stays
+ *   ready).
  * - `state`: `ready` (may carry a message after RSET), `closed`. A session in
  *   any unknown state is closed, never reused.
  * - `reset()` sends RSET and resolves true on 250; on anything else the
@@ -32,7 +35,10 @@ export type SendResult =
   | { kind: 'done'; accepted: string[]; rejected: RejectedRecipient[]; reply: SmtpReply }
   | { kind: 'refused'; stage: 'mail' | 'rcpt' | 'data' | 'message'; reply: SmtpReply; rejected: RejectedRecipient[] }
   | { kind: 'broken'; stage: SmtpStage; cause: 'timeout' | 'refused' | 'closed' | 'error'; detail: string }
-  | { kind: 'local'; detail: string };
+  | { kind: 'local'; detail: string }
+  | { kind: 'unsupported'; dsn: string; detail: string };
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 const SIZE_REPLY: SmtpReply = { code: 552, enhanced: '5.3.4', text: '552 5.3.4 Message size exceeds the limit of the server' };
 
@@ -66,6 +72,11 @@ export class SmtpSession {
       body.destroy();
       return Promise.resolve({ kind: 'broken', stage: 'mail', cause: 'closed', detail: 'session not usable' });
     }
+    if ((NON_ASCII.test(env.sender) || env.recipients.some((r) => NON_ASCII.test(r))) && !this.offers('SMTPUTF8')) {
+      body.destroy();
+      const detail = `SMTPUTF8 is required, but was not offered by host ${this.host.name}[${this.host.ip}]`;
+      return Promise.resolve({ kind: 'unsupported', dsn: '5.6.7', detail });
+    }
     this.state = 'busy';
     this.uses++;
     const envelope = {
@@ -96,6 +107,12 @@ export class SmtpSession {
     if (err.code === 'ESTREAM' || (err.code === 'EENVELOPE' && !reply)) return { kind: 'local', detail: err.message };
     const f = networkFailure(err, this.tap.stage);
     return f.kind === 'network' ? { kind: 'broken', stage: f.stage, cause: f.cause, detail: f.detail } : { kind: 'local', detail: err.message };
+  }
+
+  /** Whether the server's EHLO (the one inside TLS, C32) offered `extension`; nodemailer keeps the list privately. */
+  private offers(extension: string): boolean {
+    const list = (this.conn as unknown as { _supportedExtensions?: unknown })._supportedExtensions;
+    return Array.isArray(list) && list.includes(extension);
   }
 
   /** RSET; false (and the session closed) unless the server answered 2xx. */

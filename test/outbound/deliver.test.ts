@@ -86,6 +86,27 @@ describe('delivery engine on loopback', () => {
     assert.match(del.msg, /^to=<a@dane\.test>, relay=mx1\.dane\.test\[127\.0\.0\.2\]:\d+, delay=[\d.]+, delays=[\d.]+\/0\/[\d.]+\/[\d.]+, tls=dane, dsn=2\.6\.0, status=sent \(250 /);
   });
 
+  test('SMTPUTF8 (RFC 6531 §3.4): a non-ASCII address to a server that does not offer it bounces 5.6.7, nothing sent', async () => {
+    let mx1!: Awaited<ReturnType<typeof addMx>>;
+    const r = await run({ mx: [[10, 'mx1.dane.test']], tlsa1: tlsa(3, 1, 1, spki(cert1)) }, async (lab) => {
+      mx1 = await addMx(lab, { host: '127.0.0.2', cert: cert1, smtputf8: false });
+    }, ['jörg@dane.test']);
+    const o = first(r.out);
+    assert.equal(o.status, 'bounced');
+    assert.equal(o.dsn, '5.6.7');
+    assert.match(o.diagnostic, /^SMTPUTF8 is required, but was not offered by host mx1\.dane\.test\[127\.0\.0\.2\]$/);
+    assert.equal(mx1.stats.mailFrom, 0);
+  });
+
+  test('SMTPUTF8: a non-ASCII address goes through to a server that offers it', async () => {
+    let mx1!: Awaited<ReturnType<typeof addMx>>;
+    const r = await run({ mx: [[10, 'mx1.dane.test']], tlsa1: tlsa(3, 1, 1, spki(cert1)) }, async (lab) => {
+      mx1 = await addMx(lab, { host: '127.0.0.2', cert: cert1 });
+    }, ['jörg@dane.test']);
+    assert.equal(first(r.out).status, 'sent');
+    assert.deepEqual(mx1.stats.messages[0]?.to, ['jörg@dane.test']);
+  });
+
   test('C16: TLSA mismatch on the first MX → the next MX with a matching key is used', async () => {
     let mx1!: Awaited<ReturnType<typeof addMx>>;
     let mx2!: Awaited<ReturnType<typeof addMx>>;

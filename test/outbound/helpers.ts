@@ -35,6 +35,8 @@ export interface MxOptions {
   rcpt?: (address: string) => { code: number; text: string } | null;
   /** e.g. 'TLSv1.1': no handshake is possible with a modern client. */
   maxTlsVersion?: 'TLSv1' | 'TLSv1.1';
+  /** false: SMTPUTF8 not offered in EHLO. Default true. */
+  smtputf8?: boolean;
 }
 
 export interface MxServer { host: string; stats: MxStats; close(): Promise<void> }
@@ -48,6 +50,7 @@ export async function startMx(o: MxOptions): Promise<MxServer> {
     ...(o.cert ? { key: o.cert.keyPem, cert: pemBundle(chainOf(o.cert)) } : {}),
     ...(tlsOn ? {} : { disabledCommands: ['STARTTLS', 'AUTH'] }),
     ...(o.maxTlsVersion ? { maxVersion: o.maxTlsVersion } : {}),
+    ...(o.smtputf8 === false ? { hideSMTPUTF8: true } : {}),
     onClose: () => { stats.closes++; },
     onConnect: (_s, cb) => { stats.connections++; cb(); },
     onSecure: (sock, _s, cb) => {
