@@ -128,6 +128,39 @@ function schedule(o: BenchOptions, world: BenchWorld): Array<{ launcher: MtaLaun
   return out;
 }
 
+/** Runs every scheduled run (and the scaling figures), then prints and saves the result. */
+async function measure(o: BenchOptions, world: BenchWorld): Promise<number> {
+  log(`lab up in ${world.dir}: sink ${world.sink.host}:${world.sink.port}, resolver ${world.resolverAddress}${o.inNetns ? `, namespace ${o.inNetns}` : ''}`);
+  const runs: RunFigures[] = [];
+  for (const step of schedule(o, world)) {
+    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs });
+    log(formatRun(fig));
+    runs.push(fig);
+  }
+  const summaries: MtaSummary[] = [summarise('dane-relay', runs.filter((r) => r.mta === 'dane-relay'))];
+  if (o.comparePostfix) summaries.push(summarise('postfix', runs.filter((r) => r.mta === 'postfix')));
+  const [relay, postfix] = summaries;
+  const r = relay && postfix ? ratios(relay, postfix) : undefined;
+  const scaling = o.scaling ? await runScaling(world, o.scalingOptions, log) : undefined;
+  const ok = summaries.every((s) => s.allDelivered && s.allVerified);
+  const result = {
+    bench: 'dane-relay',
+    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains },
+    summaries, ratios: r, runs, scaling, ok,
+    notes: [
+      'rates: messages / (last event − first connect of the run); CPU: user+sys of the MTA process tree from /proc, reaped children included',
+      'TLS handshakes and DNS queries are counted at the sink and the lab resolver; Postfix peak memory is summed PSS',
+    ],
+  };
+  process.stdout.write(`\nload: ${o.messages} messages x ${o.size} bytes, ${o.sessions} sessions, ${o.domains} domain(s)\n`);
+  process.stdout.write(formatTable(tableRows(summaries, r)));
+  if (scaling) process.stdout.write(scaling.table);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (o.json) await writeFile(o.json, JSON.stringify(result, null, 2));
+  return ok ? 0 : 1;
+}
+
+/** The lab around `measure`, with a watchdog and signal handling that stop everything by pid. */
 async function runBench(o: BenchOptions): Promise<number> {
   const world = await startWorld({ inNetns: o.inNetns !== undefined, keepDir: o.keep });
   const watchdog = setTimeout(() => {
@@ -139,34 +172,7 @@ async function runBench(o: BenchOptions): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    log(`lab up in ${world.dir}: sink ${world.sink.host}:${world.sink.port}, resolver ${world.resolverAddress}${o.inNetns ? `, namespace ${o.inNetns}` : ''}`);
-    const runs: RunFigures[] = [];
-    for (const step of schedule(o, world)) {
-      const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs });
-      log(formatRun(fig));
-      runs.push(fig);
-    }
-    const summaries: MtaSummary[] = [summarise('dane-relay', runs.filter((r) => r.mta === 'dane-relay'))];
-    if (o.comparePostfix) summaries.push(summarise('postfix', runs.filter((r) => r.mta === 'postfix')));
-    const [relay, postfix] = summaries;
-    const r = relay && postfix ? ratios(relay, postfix) : undefined;
-    const scaling = o.scaling ? await runScaling(world, o.scalingOptions, log) : undefined;
-    const ok = summaries.every((s) => s.allDelivered && s.allVerified);
-    const result = {
-      bench: 'dane-relay',
-      load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains },
-      summaries, ratios: r, runs, scaling, ok,
-      notes: [
-        'rates: messages / (last event − first connect of the run); CPU: user+sys of the MTA process tree from /proc, reaped children included',
-        'TLS handshakes and DNS queries are counted at the sink and the lab resolver',
-      ],
-    };
-    process.stdout.write(`\nload: ${o.messages} messages x ${o.size} bytes, ${o.sessions} sessions, ${o.domains} domain(s)\n`);
-    process.stdout.write(formatTable(tableRows(summaries, r)));
-    if (scaling) process.stdout.write(scaling.table);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    if (o.json) await writeFile(o.json, JSON.stringify(result, null, 2));
-    return ok ? 0 : 1;
+    return await measure(o, world);
   } finally {
     clearTimeout(watchdog);
     process.removeListener('SIGINT', onSignal);
