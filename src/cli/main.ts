@@ -4,6 +4,7 @@
  * ...); this file only lists them. Usage errors exit 2.
  */
 import { Command } from 'commander';
+import { createRequire } from 'node:module';
 import { registerServe } from './serve.ts';
 import { registerQueue } from './queue.ts';
 import { registerReport } from './report.ts';
@@ -12,7 +13,9 @@ import { registerLab } from './lab.ts';
 import { registerCheck } from './check.ts';
 
 export function buildProgram(): Command {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   const program = new Command('dane-relay')
+    .version(version)
     .description("SMTP outbound relay enforcing DANE (RFC 7672) with Postfix's TLS security levels")
     .showHelpAfterError()
     .exitOverride((err) => {
