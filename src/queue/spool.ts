@@ -14,7 +14,14 @@
  *
  * Promises: every write is write-temp, fsync, rename, fsync directory; a
  * message is accepted only after its body and then its control file are on
- * disk (`commitBody` then `writeRecord(incoming)`). Moves are renames.
+ * disk (`commitBody` then `writeRecord(incoming)`). Directory fsyncs are
+ * group-committed (dir-sync.ts): concurrent writers share one fsync that
+ * started after their rename. Moves are renames; a move INTO `active/` is not
+ * followed by a directory fsync, as in Postfix: if a crash forgets it, the
+ * file is still in `incoming/` or `deferred/` and is delivered from there
+ * (and `recover()` moves `active/` back to `incoming/` anyway) — the message
+ * is never lost either way. Moves to `deferred/`, `hold/`, `corrupt/` are
+ * fsynced, so an operator's hold survives a crash.
  * Removal unlinks the control file first, so a crash leaves at most an orphan
  * body, which `recover()` deletes at the next start.
  * Failure modes: I/O errors are thrown (the caller answers 451 / defers);
@@ -24,6 +31,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DirSyncer } from './dir-sync.ts';
 import { isQueueId } from './queue-id.ts';
 import { parseRecord, serializeRecord, type ParsedRecord, type QueueRecord } from './record.ts';
 
@@ -43,15 +51,6 @@ export interface BodyWriter {
   abort(): Promise<void>;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -62,6 +61,8 @@ function alive(pid: number): boolean {
 }
 
 export class Spool {
+  private readonly dirSync = new DirSyncer();
+
   private constructor(readonly root: string) {}
 
   /** Creates the directory layout if needed. Does not lock or recover. */
@@ -114,7 +115,7 @@ export class Spool {
       await rename(this.path('active', id), this.path('incoming', id));
       moved.push(id);
     }
-    if (moved.length > 0) await fsyncDir(join(this.root, 'incoming'));
+    if (moved.length > 0) await this.dirSync.sync(join(this.root, 'incoming'));
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.root, 'tmp'), { recursive: true });
     const known = new Set<string>();
@@ -155,7 +156,7 @@ export class Spool {
         await fh.sync();
         await close();
         await rename(tmp, this.path('body', id));
-        await fsyncDir(join(this.root, 'body'));
+        await this.dirSync.sync(join(this.root, 'body'));
       },
       abort: async () => {
         await close().catch(() => undefined);
@@ -191,7 +192,7 @@ export class Spool {
 
   async move(id: string, from: QueueDir, to: QueueDir): Promise<void> {
     await rename(this.path(from, id), this.path(to, id));
-    await fsyncDir(join(this.root, to));
+    if (to !== 'active') await this.dirSync.sync(join(this.root, to));
   }
 
   /** Deferred files carry their next attempt time as mtime (as Postfix does). */
@@ -209,7 +210,7 @@ export class Spool {
     await unlink(this.path(dir, id)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
-    await fsyncDir(join(this.root, dir));
+    await this.dirSync.sync(join(this.root, dir));
     await unlink(this.path('body', id)).catch(() => undefined);
   }
 
@@ -223,6 +224,6 @@ export class Spool {
       await fh.close();
     }
     await rename(tmp, join(dir, name));
-    await fsyncDir(dir);
+    await this.dirSync.sync(dir);
   }
 }

@@ -109,7 +109,7 @@ export async function startRelayProcess(s: RelaySetup, startTimeoutMs = 60_000):
   const configFile = join(s.dir, 'relay.yaml');
   await writeFile(configFile, JSON.stringify(benchRelayConfig(s), null, 2));
   const t0 = Date.now();
-  const child = spawn(process.execPath, [DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = createWriteStream(join(s.dir, 'relay.stdio'));
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
