@@ -6,7 +6,7 @@
  *   is offered only after STARTTLS and only when a users file is configured;
  *   everyone else: `554 5.7.1 Relay access denied` at RCPT (access.ts).
  * - `250 2.0.0 Ok: queued as ID` is sent only after the body and the
- *   control file are on disk (spool.ts), then `onQueued(id)` runs.
+ *   control file are on disk (spool.ts), then `onQueued(id, hint)` runs.
  * - Limits with the standard replies: size `552 5.3.4`, recipients
  *   `452 4.5.3`, clients (`421`), idle timeout (`421`), line length in DATA
  *   `500 5.5.2`; bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
@@ -17,6 +17,7 @@
  * Failure modes: listen errors reject `listen()`; a spool write error
  * answers `451 4.3.0` and queues nothing.
  */
+import type { QueuedHint } from '../queue/scheduler.ts';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse } from 'smtp-server';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -34,7 +35,8 @@ export interface InboundDeps {
   config: RelayConfig;
   spool: Spool;
   logger: Logger;
-  onQueued: (id: string) => void;
+  /** The message is durable; `hint` carries what was just written (record, and small bodies). */
+  onQueued: (id: string, hint: QueuedHint) => void;
   now?: () => number;
 }
 
@@ -193,15 +195,15 @@ export class InboundServer {
     const result = await storeMessage({ stream, session, spool: this.deps.spool, config: this.config, now: this.deps.now ?? Date.now });
     if (result.kind !== 'queued') {
       if (result.kind === 'io-error') this.deps.logger.error({ err: result.error, client: session.remoteAddress }, `warning: queue file write error: ${String(result.error)}`);
-      else this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, reason: result.kind }, `NOQUEUE: reject: DATA from [${session.remoteAddress}]: ${result.reply.code} ${result.reply.text}`);
+      else this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, reason: result.reason }, `NOQUEUE: reject: DATA from [${session.remoteAddress}]: ${result.reply.code} ${result.reply.text}`);
       return cb(smtpError(result.reply));
     }
-    const { id, size, sender, nrcpt } = result;
+    const { id, size, sender, nrcpt, record, body } = result;
     this.deps.logger.info(
       { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size },
       `${id}: from=<${sender}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
     );
     cb(null, `2.0.0 Ok: queued as ${id}`);
-    this.deps.onQueued(id);
+    this.deps.onQueued(id, { record, ...(body ? { body } : {}) });
   }
 }

@@ -7,18 +7,22 @@
  * to answer); after a violation (bare LF/CR, overlong line, oversize) the
  * rest is drained and discarded and nothing is left in the spool.
  * Results are values: `queued` | `rejected` (reply to send) | `io-error`
- * (reply 451 4.3.0).
+ * (reply 451 4.3.0). Writes are batched (WRITE_BATCH bytes per write); a
+ * `queued` result carries the record just written and, for a message of at
+ * most KEEP_IN_MEMORY bytes, its content, so the scheduler can deliver it
+ * without reading back what it just wrote (the files stay the source of truth
+ * after any restart).
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RelayConfig } from '../config/schema.ts';
 import { newQueueId } from '../queue/queue-id.ts';
-import { newRecord } from '../queue/record.ts';
+import { newRecord, type QueueRecord } from '../queue/record.ts';
 import type { BodyWriter, Spool } from '../queue/spool.ts';
 import { LineChecker } from './line-check.ts';
 import { receivedHeader } from './received.ts';
 
 export type StoreResult =
-  | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number }
+  | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number; record: QueueRecord; body?: Buffer }
   | { kind: 'rejected'; reason: string; reply: { code: number; text: string } }
   | { kind: 'io-error'; error: unknown; reply: { code: number; text: string } };
 
@@ -31,6 +35,8 @@ export interface StoreInput {
 }
 
 const IO_ERROR = { code: 451, text: '4.3.0 Error: queue file write error' };
+const WRITE_BATCH = 64 * 1024;
+const KEEP_IN_MEMORY = 64 * 1024;
 
 function tlsInfo(session: SMTPServerSession): { protocol: string; cipher: string } | undefined {
   const t = session.tlsOptions;
@@ -41,16 +47,24 @@ async function drain(stream: SMTPServerDataStream): Promise<void> {
   for await (const _ of stream) void _;
 }
 
-/** Writes header + stream to `writer` while checking lines and size; always drains the stream. */
-async function copyChecked(stream: SMTPServerDataStream, writer: BodyWriter, header: Buffer, checker: LineChecker, max: number): Promise<{ size: number; oversize: boolean; writeError: unknown }> {
+/** Writes header + stream to `writer` in batches while checking lines and size; always drains the stream. */
+async function copyChecked(stream: SMTPServerDataStream, writer: BodyWriter, header: Buffer, checker: LineChecker, max: number): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
   let size = header.length;
   let writeError: unknown;
   let oversize = false;
-  try {
-    await writer.write(header);
-  } catch (err) {
-    writeError = err;
-  }
+  let pending: Buffer[] = [header];
+  let pendingBytes = header.length;
+  let kept: Buffer[] | undefined = [header];
+  const flush = async (): Promise<void> => {
+    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    try {
+      await writer.write(data);
+    } catch (err) {
+      writeError = err;
+    }
+  };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     if (writeError !== undefined || checker.feed(chunk) || oversize) continue;
     size += chunk.length;
@@ -58,13 +72,14 @@ async function copyChecked(stream: SMTPServerDataStream, writer: BodyWriter, hea
       oversize = true;
       continue;
     }
-    try {
-      await writer.write(chunk);
-    } catch (err) {
-      writeError = err;
-    }
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (kept && size <= KEEP_IN_MEMORY) kept.push(chunk);
+    else kept = undefined;
+    if (pendingBytes >= WRITE_BATCH) await flush();
   }
-  return { size, oversize, writeError };
+  if (pendingBytes > 0 && writeError === undefined && !oversize) await flush();
+  return { size, oversize, writeError, ...(kept ? { body: Buffer.concat(kept, size) } : {}) };
 }
 
 export async function storeMessage(input: StoreInput): Promise<StoreResult> {
@@ -83,7 +98,7 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const header = Buffer.from(receivedHeader({ helo: session.hostNameAppearsAs || 'unknown', clientIp: session.remoteAddress, myhostname: config.myhostname, protocol: session.transmissionType || 'SMTP', queueId: id, recipients, tls: tlsInfo(session), now }), 'utf8');
   const checker = new LineChecker(config.inbound.max_line_length);
   const max = config.inbound.max_message_size;
-  const { size, oversize, writeError } = await copyChecked(stream, writer, header, checker, max);
+  const { size, oversize, writeError, body } = await copyChecked(stream, writer, header, checker, max);
   const violation = checker.finish();
   if (oversize || stream.sizeExceeded) {
     await writer.abort();
@@ -93,16 +108,18 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
     await writer.abort();
     return { kind: 'rejected', reason: violation.kind, reply: violation.reply };
   }
+  let record: QueueRecord;
   try {
     if (writeError !== undefined) throw writeError;
     await writer.commit();
     const eightBit = session.envelope.bodyType === '8bitmime' || checker.eightBit;
     const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
-    await spool.writeRecord('incoming', newRecord({ id, sender, recipients, receivedAt: now, size, smtputf8: session.envelope.smtpUtf8 === true, eightBit, client: JSON.parse(JSON.stringify(client)) }));
+    record = newRecord({ id, sender, recipients, receivedAt: now, size, smtputf8: session.envelope.smtpUtf8 === true, eightBit, client: JSON.parse(JSON.stringify(client)) });
+    await spool.writeRecord('incoming', record);
   } catch (error) {
     await writer.abort();
     await spool.remove(id, 'incoming').catch(() => undefined);
     return { kind: 'io-error', error, reply: IO_ERROR };
   }
-  return { kind: 'queued', id, size, sender, nrcpt: recipients.length };
+  return { kind: 'queued', id, size, sender, nrcpt: recipients.length, record, ...(body ? { body } : {}) };
 }

@@ -6,8 +6,8 @@
  * Its event name is `queue-outcome`, not `delivery`: the delivery engine
  * already logs one `delivery` event per recipient and attempt with the TLS
  * facts (src/log/delivery-events.ts), so counting both would count twice.
- * This one matters on its own for what only the queue knows: `expired`
- * (Postfix's "returned to sender") and outcomes the engine never produced.
+ * So the queue logs only what it alone knows: `expired` (Postfix's
+ * "returned to sender") and outcomes the engine never produced.
  */
 import type { Logger } from 'pino';
 import type { QueueRecord, RecipientState } from './record.ts';

@@ -11,6 +11,7 @@
  * recipient is left, else rewritten, moved to deferred/ and its file mtime
  * set to the next attempt. I/O errors are thrown to the scheduler.
  */
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import { backoffDelay, isExpired, type BackoffPolicy } from './backoff.ts';
@@ -30,7 +31,8 @@ export function groupByDomain(record: QueueRecord): Map<string, string[]> {
   return groups;
 }
 
-export function toDeliveryJob(r: QueueRecord, domain: string, recipients: string[], spool: Spool): DeliveryJob {
+/** `body`: the content when still in memory (small, fresh messages); else it is read from the spool. */
+export function toDeliveryJob(r: QueueRecord, domain: string, recipients: string[], spool: Spool, body?: Buffer): DeliveryJob {
   return {
     queueId: r.id,
     sender: r.sender,
@@ -41,7 +43,7 @@ export function toDeliveryJob(r: QueueRecord, domain: string, recipients: string
     eightBit: r.eightBit,
     receivedAt: r.receivedAt,
     attempt: r.attempts,
-    openBody: () => spool.openBody(r.id),
+    openBody: () => (body ? Readable.from([body], { objectMode: false }) : spool.openBody(r.id)),
   };
 }
 
@@ -67,9 +69,11 @@ export function applyOutcomes(rec: QueueRecord, recipients: string[], outcomes: 
   for (const address of recipients) {
     const state = rec.recipients.find((r) => r.address === address && (r.status === 'pending' || r.status === 'deferred'));
     if (!state) continue;
-    const o = byRcpt.get(address) ?? { recipient: address, status: 'deferred', dsn: '4.3.0', diagnostic: 'delivery engine returned no outcome for this recipient' };
+    const given = byRcpt.get(address);
+    const o = given ?? { recipient: address, status: 'deferred', dsn: '4.3.0', diagnostic: 'delivery engine returned no outcome for this recipient' };
     recordOutcome(state, o, rec, now, policy);
-    logOutcome(logger, rec, state, now);
+    // The engine already logged its own outcome; the queue adds only what it alone knows.
+    if (!given || state.expired) logOutcome(logger, rec, state, now);
   }
 }
 

@@ -53,8 +53,25 @@ export interface SchedulerDeps {
 
 type WaitDir = 'incoming' | 'deferred' | 'active';
 
+/**
+ * What inbound just wrote durably: the record and, for small messages, the
+ * content. Lets a fresh message be activated and delivered without reading
+ * back its files; after a restart everything comes from disk as before.
+ */
+export interface QueuedHint {
+  record: QueueRecord;
+  body?: Buffer;
+}
+
+interface Waiting {
+  dir: WaitDir;
+  due: number;
+  hint?: QueuedHint;
+}
+
 interface ActiveMessage {
   record: QueueRecord;
+  body?: Buffer;
   jobsLeft: number;
   writes: Promise<void>;
   gone: boolean;
@@ -69,11 +86,13 @@ interface Job {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Messages activated concurrently (rename + read each). */
 const ACTIVATION_BATCH = 32;
+/** Above this many waiting messages, a fresh message's content is not kept in memory. */
+const HINT_BODY_WAITING_LIMIT = 256;
 
 export class Scheduler {
   private settings: SchedulerSettings;
   private readonly now: () => number;
-  private readonly waiting = new Map<string, { dir: WaitDir; due: number }>();
+  private readonly waiting = new Map<string, Waiting>();
   private readonly active = new Map<string, ActiveMessage>();
   private readonly jobs: Job[] = [];
   private readonly perDomain = new Map<string, number>();
@@ -108,8 +127,10 @@ export class Scheduler {
   }
 
   /** A message was just stored in incoming/: deliver it now. */
-  notify(id: string): void {
-    this.waiting.set(id, { dir: 'incoming', due: this.now() });
+  notify(id: string, hint?: QueuedHint): void {
+    // Bodies are kept only while few messages wait, so a backlog never holds content in memory.
+    const keep = hint && (this.waiting.size < HINT_BODY_WAITING_LIMIT ? hint : { record: hint.record });
+    this.waiting.set(id, { dir: 'incoming', due: this.now(), ...(keep ? { hint: keep } : {}) });
     this.pump();
   }
 
@@ -239,20 +260,20 @@ export class Scheduler {
     try {
       const limit = this.deps.maxActiveMessages ?? 1000;
       while (!this.stopping) {
-        const batch: Array<[string, WaitDir]> = [];
+        const batch: Array<[string, Waiting]> = [];
         while (batch.length < ACTIVATION_BATCH && this.active.size + this.moving.size < limit) {
           const id = this.nextDue();
           if (id === undefined) break;
           const entry = this.waiting.get(id);
           this.waiting.delete(id);
           this.moving.add(id);
-          if (entry) batch.push([id, entry.dir]);
+          if (entry) batch.push([id, entry]);
           else this.moving.delete(id);
         }
         if (batch.length === 0) break;
-        await Promise.all(batch.map(async ([id, dir]) => {
+        await Promise.all(batch.map(async ([id, entry]) => {
           try {
-            await this.activate(id, dir);
+            await this.activate(id, entry);
           } finally {
             this.moving.delete(id);
           }
@@ -278,25 +299,37 @@ export class Scheduler {
     return best;
   }
 
-  private async activate(id: string, from: WaitDir): Promise<void> {
+  private async activate(id: string, entry: Waiting): Promise<void> {
     const { spool, logger } = this.deps;
     try {
-      if (from !== 'active') await spool.move(id, from, 'active');
+      if (entry.dir !== 'active') await spool.move(id, entry.dir, 'active');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.error({ qid: id, err }, `${id}: cannot activate: ${String(err)}`);
       return;
     }
+    const record = entry.hint?.record ?? (await this.readActive(id));
+    if (!record) return;
+    const msg: ActiveMessage = { record, ...(entry.hint?.body ? { body: entry.hint.body } : {}), jobsLeft: 0, writes: Promise.resolve(), gone: false };
+    this.startPass(msg);
+  }
+
+  /** Reads an activated control file; a corrupt one (or one without body) goes to corrupt/. */
+  private async readActive(id: string): Promise<QueueRecord | undefined> {
+    const { spool, logger } = this.deps;
     const read = await spool.readRecord('active', id);
-    if (read.kind === 'missing') return;
+    if (read.kind === 'missing') return undefined;
     if (read.kind === 'corrupt' || !(await spool.hasBody(id))) {
       const reason = read.kind === 'corrupt' ? read.reason : 'message body is missing';
       logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
       await spool.move(id, 'active', 'corrupt').catch(() => undefined);
-      return;
+      return undefined;
     }
-    const msg: ActiveMessage = { record: read.record, jobsLeft: 0, writes: Promise.resolve(), gone: false };
+    return read.record;
+  }
+
+  private startPass(msg: ActiveMessage): void {
     msg.record.attempts += 1;
-    this.active.set(id, msg);
+    this.active.set(msg.record.id, msg);
     const groups = groupByDomain(msg.record);
     msg.jobsLeft = groups.size;
     for (const [domain, recipients] of groups) this.jobs.push({ msg, domain, recipients });
@@ -320,7 +353,7 @@ export class Scheduler {
     const deliverer = this.deliverer;
     this.usage.set(deliverer, (this.usage.get(deliverer) ?? 0) + 1);
     try {
-      outcomes = await deliverer.deliver(toDeliveryJob(job.msg.record, job.domain, job.recipients, this.deps.spool));
+      outcomes = await deliverer.deliver(toDeliveryJob(job.msg.record, job.domain, job.recipients, this.deps.spool, job.msg.body));
     } catch (err) {
       this.deps.logger.error({ qid: job.msg.record.id, err }, `${job.msg.record.id}: delivery engine error: ${String(err)}`);
       outcomes = job.recipients.map((recipient) => ({ recipient, status: 'deferred', dsn: '4.3.0', diagnostic: `internal error: ${(err as Error)?.message ?? String(err)}` }));

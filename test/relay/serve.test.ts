@@ -53,7 +53,9 @@ describe('serve (child process)', () => {
       const log = await readFile(join(s.dir, 'relay.log'), 'utf8');
       assert.match(log, /"msg":"[0-9A-F]+: from=<a@src\.test>, size=\d+, nrcpt=1 \(queue active\)"/);
       assert.match(log, /"qid":"[0-9A-F]+","client":"127\.0\.0\.1"/);
-      assert.match(log, /status=deferred \(test: deferring everything\)/);
+      const [deferredId] = await readdir(join(s.spool, 'deferred'));
+      const control = await readFile(join(s.spool, 'deferred', deferredId ?? ''), 'utf8');
+      assert.match(control, /test: deferring everything/, 'the deferral reason is recorded with the recipient');
     } finally {
       child.proc.kill('SIGKILL');
       await rm(s.dir, { recursive: true, force: true });
