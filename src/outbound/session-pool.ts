@@ -49,6 +49,9 @@ export interface PoolLimits { maxMessages: number; idleTimeoutMs: number }
 
 interface Idle { session: SmtpSession; timer: NodeJS.Timeout }
 
+/** A session this recently finished with 250 is reused without RSET. */
+const FRESH_MS = 1000;
+
 export class SessionPool {
   private readonly idle = new Map<string, Idle[]>();
   private closed = false;
@@ -61,7 +64,12 @@ export class SessionPool {
     return this.limits.maxMessages > 1 && !this.closed;
   }
 
-  /** An idle, reset session for `key`, or null. */
+  /**
+   * An idle session for `key`, or null. A session whose last transaction
+   * completed less than FRESH_MS ago is handed out as is (it is in the
+   * initial state); any other is first checked with RSET, as Postfix checks
+   * a cached session, and dropped when RSET fails.
+   */
   async acquire(key: string): Promise<SmtpSession | null> {
     for (;;) {
       const list = this.idle.get(key);
@@ -70,6 +78,11 @@ export class SessionPool {
       if (!entry) return null;
       clearTimeout(entry.timer);
       if (!entry.session.alive) continue;
+      const clean = entry.session.cleanSince;
+      if (clean !== null && Date.now() - clean < FRESH_MS) {
+        this.reuses++;
+        return entry.session;
+      }
       if (await entry.session.reset()) {
         this.reuses++;
         return entry.session;

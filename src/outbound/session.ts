@@ -57,6 +57,8 @@ export class SmtpSession {
   state: 'ready' | 'busy' | 'closed' = 'ready';
   /** Messages sent (attempted) on this session. */
   uses = 0;
+  /** When the last transaction completed with the server's 250 (the session is then in its initial state); null otherwise. */
+  cleanSince: number | null = null;
 
   constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel) {
     conn.on('end', () => { this.state = 'closed'; });
@@ -79,6 +81,7 @@ export class SmtpSession {
     }
     this.state = 'busy';
     this.uses++;
+    this.cleanSince = null;
     const envelope = {
       from: env.sender === '' ? '' : env.sender, to: env.recipients, size: env.size, use8BitMime: env.eightBit,
     };
@@ -86,6 +89,7 @@ export class SmtpSession {
       this.conn.send(envelope, body, (err, info) => {
         const result = err ? this.mapError(err as NodemailerError) : this.mapInfo(info);
         if (this.state === 'busy') this.state = result.kind === 'done' || result.kind === 'refused' ? 'ready' : 'closed';
+        if (result.kind === 'done' && result.rejected.length === 0) this.cleanSince = Date.now();
         if (this.state === 'closed') this.conn.close();
         resolve(result);
       });
