@@ -98,10 +98,9 @@ export async function createRootCa(name: string, opts: CertOptions = {}): Promis
   return finish(cert, name, keys, algorithm);
 }
 
-/** An intermediate CA signed by `issuer`. */
-export async function createIntermediateCa(issuer: IssuedCert, name: string, opts: CertOptions = {}): Promise<IssuedCert> {
-  const { keys, algorithm } = await keyPair(opts);
-  const cert = await x509.X509CertificateGenerator.create({
+/** A certificate for `keys` named `name`, signed by `issuer`, with `extensions` plus the authority key identifier. */
+async function signedBy(issuer: IssuedCert, name: string, opts: CertOptions, keys: webcrypto.CryptoKeyPair, extensions: x509.Extension[]): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${escapeDnValue(name)}`,
     issuer: issuer.x509.subject.split('\n').join(', '),
@@ -109,13 +108,18 @@ export async function createIntermediateCa(issuer: IssuedCert, name: string, opt
     signingAlgorithm: issuer.algorithm,
     publicKey: keys.publicKey,
     signingKey: issuer.keys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-    ],
+    extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey)],
   });
+}
+
+/** An intermediate CA signed by `issuer`. */
+export async function createIntermediateCa(issuer: IssuedCert, name: string, opts: CertOptions = {}): Promise<IssuedCert> {
+  const { keys, algorithm } = await keyPair(opts);
+  const cert = await signedBy(issuer, name, opts, keys, [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ]);
   return finish(cert, name, keys, algorithm, issuer);
 }
 
@@ -135,16 +139,7 @@ function leafExtensions(opts: LeafOptions, isCa: boolean): x509.Extension[] {
 export async function issueLeaf(issuer: IssuedCert, opts: LeafOptions): Promise<IssuedCert> {
   const { keys, algorithm } = await keyPair(opts);
   const name = opts.commonName ?? opts.dnsNames[0] ?? 'lab leaf';
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: `CN=${escapeDnValue(name)}`,
-    issuer: issuer.x509.subject.split('\n').join(', '),
-    ...validity(opts),
-    signingAlgorithm: issuer.algorithm,
-    publicKey: keys.publicKey,
-    signingKey: issuer.keys.privateKey,
-    extensions: [...leafExtensions(opts, false), await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey)],
-  });
+  const cert = await signedBy(issuer, name, opts, keys, leafExtensions(opts, false));
   return finish(cert, name, keys, algorithm, issuer);
 }
 
