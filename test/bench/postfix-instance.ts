@@ -22,7 +22,8 @@
  * Failure modes: a failing `postfix start`, or smtpd not listening in time,
  * rejects with the command's output and the log tail.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { idOf, privateInstanceMainCf, type PrivateInstanceDirs } from '../../src/lab/interop/postfix.ts';
+import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { transformMasterCf } from '../../src/lab/interop/postfix.ts';
@@ -43,28 +44,9 @@ export interface PostfixInstance {
   tlsSessions(): Promise<Record<string, number>>;
 }
 
-export function postfixMainCf(s: PostfixSetup, d: { config: string; queue: string; data: string; log: string }): string {
+export function postfixMainCf(s: PostfixSetup, d: PrivateInstanceDirs): string {
   return `# dane-relay bench: private Postfix instance (generated)
-compatibility_level = 3.6
-config_directory = ${d.config}
-queue_directory = ${d.queue}
-data_directory = ${d.data}
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = ${d.log}
-maillog_file_prefixes = ${s.dir}
-myhostname = postfix.bench.test
-mydomain = bench.test
-myorigin = $myhostname
-mydestination =
-local_recipient_maps =
-local_transport = error:local delivery is disabled
-alias_maps =
-alias_database =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
+${privateInstanceMainCf(d, { baseDir: s.dir, myhostname: 'postfix.bench.test', mydomain: 'bench.test' })}smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_peername_lookup = no
 relayhost =
 smtp_tls_security_level = dane
@@ -72,14 +54,9 @@ smtp_dns_support_level = dnssec
 smtp_tls_connection_reuse = yes
 smtp_tls_CAfile = ${s.caFile}
 smtp_tls_loglevel = 1
-biff = no
-append_dot_mydomain = no
 `;
 }
 
-function idOf(kind: 'passwd' | 'group', name: string): number {
-  return Number(execFileSync('getent', [kind, name], { encoding: 'utf8' }).split(':')[2]);
-}
 
 function postfixCmd(configDir: string, verb: string, timeoutMs = 60_000): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

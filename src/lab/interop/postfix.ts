@@ -70,16 +70,23 @@ export function transformMasterCf(text: string, port: number): string {
   return out.join('\n');
 }
 
-function idOf(kind: 'passwd' | 'group', name: string): number {
+/** uid/gid of a system user or group (Postfix's `postfix` user, `postdrop` group). */
+export function idOf(kind: 'passwd' | 'group', name: string): number {
   const line = execFileSync('getent', [kind, name], { encoding: 'utf8' });
   const id = Number(line.split(':')[2]);
   if (!Number.isInteger(id)) throw new Error(`postfix lab: no ${kind} entry for ${name}`);
   return id;
 }
 
-function mainCf(o: PostfixInstanceOptions, dirs: { config: string; queue: string; data: string; log: string }): string {
-  return `# Private tier-2 lab instance (generated): loopback only, relays everything.
-compatibility_level = 3.6
+export interface PrivateInstanceDirs { config: string; queue: string; data: string; log: string }
+
+/**
+ * main.cf lines every private Postfix instance of ours shares (tier 2 and the
+ * benchmark): own directories and log, loopback only, no local delivery.
+ * Callers add their relay and TLS settings.
+ */
+export function privateInstanceMainCf(dirs: PrivateInstanceDirs, o: { baseDir: string; myhostname: string; mydomain: string }): string {
+  return `compatibility_level = 3.6
 config_directory = ${dirs.config}
 queue_directory = ${dirs.queue}
 data_directory = ${dirs.data}
@@ -87,8 +94,8 @@ mail_owner = postfix
 setgid_group = postdrop
 maillog_file = ${dirs.log}
 maillog_file_prefixes = ${o.baseDir}
-myhostname = ${o.myhostname ?? 'postfix.lab.test'}
-mydomain = lab.test
+myhostname = ${o.myhostname}
+mydomain = ${o.mydomain}
 myorigin = $myhostname
 mydestination =
 local_recipient_maps =
@@ -98,12 +105,17 @@ alias_database =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+biff = no
+append_dot_mydomain = no
+`;
+}
+
+function mainCf(o: PostfixInstanceOptions, dirs: PrivateInstanceDirs): string {
+  return `# Private tier-2 lab instance (generated): loopback only, relays everything.
+${privateInstanceMainCf(dirs, { baseDir: o.baseDir, myhostname: o.myhostname ?? 'postfix.lab.test', mydomain: 'lab.test' })}smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 relayhost = [${o.relayhost.host}]:${o.relayhost.port}
 smtp_tls_security_level = none
 smtp_dns_support_level = disabled
-biff = no
-append_dot_mydomain = no
 queue_run_delay = 5s
 minimal_backoff_time = 5s
 maximal_backoff_time = 10s
