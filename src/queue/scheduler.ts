@@ -29,6 +29,7 @@ import type { BackoffPolicy } from './backoff.ts';
 import type { QueueRecord } from './record.ts';
 import type { Spool } from './spool.ts';
 import { FlushWatcher } from './flush-watcher.ts';
+import { WaitingSet } from './waiting-set.ts';
 import { applyOutcomes, endOfPass, groupByDomain, toDeliveryJob } from './pass.ts';
 
 export interface SchedulerSettings extends BackoffPolicy {
@@ -92,7 +93,7 @@ const HINT_BODY_WAITING_LIMIT = 256;
 export class Scheduler {
   private settings: SchedulerSettings;
   private readonly now: () => number;
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly waiting = new WaitingSet<Waiting>();
   private readonly active = new Map<string, ActiveMessage>();
   private readonly jobs: Job[] = [];
   private readonly perDomain = new Map<string, number>();
@@ -137,7 +138,7 @@ export class Scheduler {
   /** Every waiting message becomes due now (`queue flush`). */
   flush(): void {
     const now = this.now();
-    for (const entry of this.waiting.values()) entry.due = Math.min(entry.due, now);
+    this.waiting.makeDue(now);
     this.deps.logger.info({ event: 'flush', waiting: this.waiting.size }, `flush: ${this.waiting.size} message(s) due now`);
     this.pump();
   }
@@ -209,7 +210,7 @@ export class Scheduler {
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
     const now = this.now();
-    const due = [...this.waiting.values()].some((e) => e.due <= now);
+    const due = (this.waiting.minDue() ?? Infinity) <= now;
     if (this.active.size === 0 && !due && !this.activating && this.tasks.size === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -228,7 +229,7 @@ export class Scheduler {
         this.waiting.set(id, { dir, due });
       }
     }
-    for (const [id, e] of this.waiting) if (e.dir !== 'active' && !seen.has(id)) this.waiting.delete(id);
+    for (const [id, e] of [...this.waiting.entries()]) if (e.dir !== 'active' && !seen.has(id)) this.waiting.delete(id);
     this.pump();
   }
 
@@ -243,9 +244,8 @@ export class Scheduler {
 
   private arm(): void {
     clearTimeout(this.timer);
-    let next = Infinity;
-    for (const e of this.waiting.values()) next = Math.min(next, e.due);
-    if (next === Infinity) return;
+    const next = this.waiting.minDue();
+    if (next === undefined) return;
     const delay = Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.pump(), delay);
   }
@@ -262,13 +262,10 @@ export class Scheduler {
       while (!this.stopping) {
         const batch: Array<[string, Waiting]> = [];
         while (batch.length < ACTIVATION_BATCH && this.active.size + this.moving.size < limit) {
-          const id = this.nextDue();
-          if (id === undefined) break;
-          const entry = this.waiting.get(id);
-          this.waiting.delete(id);
-          this.moving.add(id);
-          if (entry) batch.push([id, entry]);
-          else this.moving.delete(id);
+          const taken = this.waiting.takeDue(this.now());
+          if (taken === undefined) break;
+          this.moving.add(taken[0]);
+          batch.push(taken);
         }
         if (batch.length === 0) break;
         await Promise.all(batch.map(async ([id, entry]) => {
@@ -284,19 +281,6 @@ export class Scheduler {
       this.activating = false;
     }
     this.arm();
-  }
-
-  private nextDue(): string | undefined {
-    const now = this.now();
-    let best: string | undefined;
-    let bestDue = Infinity;
-    for (const [id, e] of this.waiting) {
-      if (e.due <= now && e.due < bestDue) {
-        best = id;
-        bestDue = e.due;
-      }
-    }
-    return best;
   }
 
   private async activate(id: string, entry: Waiting): Promise<void> {
