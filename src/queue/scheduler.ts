@@ -28,6 +28,8 @@ import type { Deliverer, RecipientOutcome } from './deliverer.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { QueueRecord } from './record.ts';
 import type { Spool } from './spool.ts';
+import { activateMessage } from './activation.ts';
+import { DelivererSlot } from './deliverer-slot.ts';
 import { FlushWatcher } from './flush-watcher.ts';
 import { WaitingSet } from './waiting-set.ts';
 import { applyOutcomes, endOfPass, groupByDomain, toDeliveryJob } from './pass.ts';
@@ -107,14 +109,11 @@ export class Scheduler {
   private scanTimer: NodeJS.Timeout | undefined;
   private readonly flushWatcher: FlushWatcher;
   private idleWaiters: Array<() => void> = [];
-  private deliverer: Deliverer;
-  /** In-flight deliver() calls per deliverer (a reload may swap it). */
-  private readonly usage = new Map<Deliverer, number>();
-  private usageWaiters: Array<() => void> = [];
+  private readonly slot: DelivererSlot;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.settings = deps.settings;
-    this.deliverer = deps.deliverer;
+    this.slot = new DelivererSlot(deps.deliverer);
     this.now = deps.now ?? Date.now;
     this.flushWatcher = new FlushWatcher(deps.spool.flushTrigger, deps.flushPollMs ?? 1000, () => this.flush(), deps.logger);
   }
@@ -155,18 +154,15 @@ export class Scheduler {
 
   /** The deliverer new jobs use. */
   get currentDeliverer(): Deliverer {
-    return this.deliverer;
+    return this.slot.current;
   }
 
   /**
    * New jobs use `next`; resolves with the previous deliverer once none of
    * its deliver() calls is running (the caller then closes it).
    */
-  async replaceDeliverer(next: Deliverer): Promise<Deliverer> {
-    const old = this.deliverer;
-    this.deliverer = next;
-    while ((this.usage.get(old) ?? 0) > 0) await new Promise<void>((r) => this.usageWaiters.push(r));
-    return old;
+  replaceDeliverer(next: Deliverer): Promise<Deliverer> {
+    return this.slot.replace(next);
   }
 
   /** Re-evaluates what is due (tests with an injected clock call this). */
@@ -284,31 +280,9 @@ export class Scheduler {
   }
 
   private async activate(id: string, entry: Waiting): Promise<void> {
-    const { spool, logger } = this.deps;
-    try {
-      if (entry.dir !== 'active') await spool.move(id, entry.dir, 'active');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.error({ qid: id, err }, `${id}: cannot activate: ${String(err)}`);
-      return;
-    }
-    const record = entry.hint?.record ?? (await this.readActive(id));
+    const record = await activateMessage(this.deps.spool, this.deps.logger, id, entry.dir, entry.hint?.record);
     if (!record) return;
-    const msg: ActiveMessage = { record, ...(entry.hint?.body ? { body: entry.hint.body } : {}), jobsLeft: 0, writes: Promise.resolve(), gone: false };
-    this.startPass(msg);
-  }
-
-  /** Reads an activated control file; a corrupt one (or one without body) goes to corrupt/. */
-  private async readActive(id: string): Promise<QueueRecord | undefined> {
-    const { spool, logger } = this.deps;
-    const read = await spool.readRecord('active', id);
-    if (read.kind === 'missing') return undefined;
-    if (read.kind === 'corrupt' || !(await spool.hasBody(id))) {
-      const reason = read.kind === 'corrupt' ? read.reason : 'message body is missing';
-      logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
-      await spool.move(id, 'active', 'corrupt').catch(() => undefined);
-      return undefined;
-    }
-    return read.record;
+    this.startPass({ record, ...(entry.hint?.body ? { body: entry.hint.body } : {}), jobsLeft: 0, writes: Promise.resolve(), gone: false });
   }
 
   private startPass(msg: ActiveMessage): void {
@@ -334,16 +308,12 @@ export class Scheduler {
     this.inFlight++;
     this.perDomain.set(job.domain, (this.perDomain.get(job.domain) ?? 0) + 1);
     let outcomes: RecipientOutcome[];
-    const deliverer = this.deliverer;
-    this.usage.set(deliverer, (this.usage.get(deliverer) ?? 0) + 1);
     try {
-      outcomes = await deliverer.deliver(toDeliveryJob(job.msg.record, job.domain, job.recipients, this.deps.spool, job.msg.body));
+      outcomes = await this.slot.use((d) => d.deliver(toDeliveryJob(job.msg.record, job.domain, job.recipients, this.deps.spool, job.msg.body)));
     } catch (err) {
       this.deps.logger.error({ qid: job.msg.record.id, err }, `${job.msg.record.id}: delivery engine error: ${String(err)}`);
       outcomes = job.recipients.map((recipient) => ({ recipient, status: 'deferred', dsn: '4.3.0', diagnostic: `internal error: ${(err as Error)?.message ?? String(err)}` }));
     } finally {
-      this.usage.set(deliverer, (this.usage.get(deliverer) ?? 1) - 1);
-      for (const w of this.usageWaiters.splice(0)) w();
       this.inFlight--;
       const n = (this.perDomain.get(job.domain) ?? 1) - 1;
       if (n > 0) this.perDomain.set(job.domain, n);
