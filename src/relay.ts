@@ -99,6 +99,7 @@ function makeHandle(initial: RelayConfig, deps: RelayDeps, parts: Parts): RelayH
     await Promise.all([parts.inbound.close(graceMs), parts.scheduler.stop(graceMs)]);
     await parts.scheduler.currentDeliverer.close().catch((err: unknown) => logger.warn({ err }, 'deliverer close failed'));
     await parts.spool.unlock();
+    await parts.spool.close();
     logger.info({ event: 'stopped', waiting: parts.scheduler.stats() }, 'daemon stopped');
   };
   return {

@@ -79,7 +79,8 @@ async function show(spool: Spool, id: string, io: QueueCliIo): Promise<number> {
   io.stdout(`*** ENVELOPE RECORDS ${entry.dir}/${id} ***\n`);
   io.stdout(entry.kind === 'ok' ? JSON.stringify(entry.record, null, 2) + '\n' : `corrupt: ${entry.reason}\n`);
   io.stdout('*** MESSAGE CONTENTS ***\n');
-  io.stdout(await readFile(spool.path('body', id), 'utf8').catch(() => '(body missing)\n'));
+  const content = entry.kind === 'ok' ? spool.readContent(entry.dir, id, entry.record.size) : readFile(spool.path(entry.dir, id));
+  io.stdout((await content.catch(() => Buffer.from('(queue file unreadable)\n'))).toString('utf8'));
   io.stdout('*** END OF MESSAGE ***\n');
   return 0;
 }

@@ -1,11 +1,11 @@
 /**
  * Scrape-time queue figures for the metrics: messages waiting in the spool
  * (incoming, active, deferred, hold) and the age of the oldest one, taken
- * from its body file's mtime (the body is written once, at acceptance).
+ * from the acceptance time in its queue id (queue-id.ts).
  * Reads directory listings only; never throws (an unreadable spool reads as
  * empty and the health check reports it).
  */
-import { stat } from 'node:fs/promises';
+import { queueIdTime } from '../queue/queue-id.ts';
 import type { Spool } from '../queue/spool.ts';
 
 const WAITING = ['incoming', 'active', 'deferred', 'hold'] as const;
@@ -14,9 +14,6 @@ export async function queueFigures(spool: Spool, now: number = Date.now()): Prom
   const ids: string[] = [];
   for (const dir of WAITING) ids.push(...(await spool.list(dir).catch(() => [] as string[])));
   let oldest = now;
-  for (const id of ids) {
-    const st = await stat(spool.path('body', id)).catch(() => undefined);
-    if (st && st.mtimeMs < oldest) oldest = st.mtimeMs;
-  }
+  for (const id of ids) oldest = Math.min(oldest, queueIdTime(id) ?? now);
   return { messages: ids.length, oldestAgeSeconds: Math.max(0, (now - oldest) / 1000) };
 }

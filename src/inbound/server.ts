@@ -5,8 +5,8 @@
  * - Relaying only for clients in `mynetworks` or that authenticated; AUTH
  *   is offered only after STARTTLS and only when a users file is configured;
  *   everyone else: `554 5.7.1 Relay access denied` at RCPT (access.ts).
- * - `250 2.0.0 Ok: queued as ID` is sent only after the body and the
- *   control file are on disk (spool.ts), then `onQueued(id, hint)` runs.
+ * - `250 2.0.0 Ok: queued as ID` is sent only after the message's queue
+ *   file is on disk (spool.ts), then `onQueued(id, hint)` runs.
  * - Limits with the standard replies: size `552 5.3.4`, recipients
  *   `452 4.5.3`, clients (`421`), idle timeout (`421`), line length in DATA
  *   `500 5.5.2`; bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing

@@ -1,13 +1,13 @@
 /**
- * Stores one DATA stream durably: Received header + content to `body/ID`,
- * then the control file to `incoming/ID` (spool.ts). Only a `queued` result
- * may be answered with 250.
+ * Stores one DATA stream durably: Received header + content, then the
+ * record, as one queue file in `incoming/ID` (spool.ts, queue-file.ts).
+ * Only a `queued` result may be answered with 250.
  *
  * Contract: the whole stream is always consumed (smtp-server needs its end
  * to answer); after a violation (bare LF/CR, overlong line, oversize) the
  * rest is drained and discarded and nothing is left in the spool.
  * Results are values: `queued` | `rejected` (reply to send) | `io-error`
- * (reply 451 4.3.0). Writes are batched (WRITE_BATCH bytes per write); a
+ * (reply 451 4.3.0). Writes are batched by the spool's writer; a
  * `queued` result carries the record just written and, for a message of at
  * most KEEP_IN_MEMORY bytes, its content, so the scheduler can deliver it
  * without reading back what it just wrote (the files stay the source of truth
@@ -17,7 +17,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RelayConfig } from '../config/schema.ts';
 import { newQueueId } from '../queue/queue-id.ts';
 import { newRecord, type QueueRecord } from '../queue/record.ts';
-import type { BodyWriter, Spool } from '../queue/spool.ts';
+import type { MessageWriter, Spool } from '../queue/spool.ts';
 import { LineChecker } from './line-check.ts';
 import { receivedHeader } from './received.ts';
 
@@ -35,7 +35,6 @@ export interface StoreInput {
 }
 
 const IO_ERROR = { code: 451, text: '4.3.0 Error: queue file write error' };
-const WRITE_BATCH = 64 * 1024;
 const KEEP_IN_MEMORY = 64 * 1024;
 
 function tlsInfo(session: SMTPServerSession): { protocol: string; cipher: string } | undefined {
@@ -47,24 +46,20 @@ async function drain(stream: SMTPServerDataStream): Promise<void> {
   for await (const _ of stream) void _;
 }
 
-/** Writes header + stream to `writer` in batches while checking lines and size; always drains the stream. */
-async function copyChecked(stream: SMTPServerDataStream, writer: BodyWriter, header: Buffer, checker: LineChecker, max: number): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
+/** Writes header + stream to `writer` while checking lines and size; always drains the stream. */
+async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, header: Buffer, checker: LineChecker, max: number): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
   let size = header.length;
   let writeError: unknown;
   let oversize = false;
-  let pending: Buffer[] = [header];
-  let pendingBytes = header.length;
   let kept: Buffer[] | undefined = [header];
-  const flush = async (): Promise<void> => {
-    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
+  const write = async (chunk: Buffer): Promise<void> => {
     try {
-      await writer.write(data);
+      await writer.write(chunk);
     } catch (err) {
       writeError = err;
     }
   };
+  await write(header);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     if (writeError !== undefined || checker.feed(chunk) || oversize) continue;
     size += chunk.length;
@@ -72,13 +67,10 @@ async function copyChecked(stream: SMTPServerDataStream, writer: BodyWriter, hea
       oversize = true;
       continue;
     }
-    pending.push(chunk);
-    pendingBytes += chunk.length;
     if (kept && size <= KEEP_IN_MEMORY) kept.push(chunk);
     else kept = undefined;
-    if (pendingBytes >= WRITE_BATCH) await flush();
+    await write(chunk);
   }
-  if (pendingBytes > 0 && writeError === undefined && !oversize) await flush();
   return { size, oversize, writeError, ...(kept ? { body: Buffer.concat(kept, size) } : {}) };
 }
 
@@ -88,9 +80,9 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const id = newQueueId(now);
   const sender = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
   const recipients = session.envelope.rcptTo.map((r) => r.address);
-  let writer: BodyWriter;
+  let writer: MessageWriter;
   try {
-    writer = await spool.beginBody(id);
+    writer = await spool.beginMessage(id);
   } catch (error) {
     await drain(stream);
     return { kind: 'io-error', error, reply: IO_ERROR };
@@ -111,14 +103,12 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   let record: QueueRecord;
   try {
     if (writeError !== undefined) throw writeError;
-    await writer.commit();
     const eightBit = session.envelope.bodyType === '8bitmime' || checker.eightBit;
     const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
     record = newRecord({ id, sender, recipients, receivedAt: now, size, smtputf8: session.envelope.smtpUtf8 === true, eightBit, client: JSON.parse(JSON.stringify(client)) });
-    await spool.writeRecord('incoming', record);
+    await writer.commit(record);
   } catch (error) {
     await writer.abort();
-    await spool.remove(id, 'incoming').catch(() => undefined);
     return { kind: 'io-error', error, reply: IO_ERROR };
   }
   return { kind: 'queued', id, size, sender, nrcpt: recipients.length, record, ...(body ? { body } : {}) };

@@ -1,8 +1,8 @@
 /**
  * Activation: a due message moves into `active/` and its record is loaded
  * for a delivery pass. The record inbound just wrote may be passed in (it is
- * what is on disk); otherwise the control file is read. A control file that
- * cannot be parsed, or whose body is missing, goes to `corrupt/` and is
+ * what is on disk); otherwise the queue file's record is read. A queue file
+ * that cannot be parsed (damaged trailer or record) goes to `corrupt/` and is
  * logged; it never stops the scheduler. A message gone meanwhile (deleted by
  * the operator) yields undefined.
  */
@@ -20,8 +20,8 @@ export async function activateMessage(spool: Spool, logger: Logger, id: string, 
   if (known) return known;
   const read = await spool.readRecord('active', id);
   if (read.kind === 'missing') return undefined;
-  if (read.kind === 'corrupt' || !(await spool.hasBody(id))) {
-    const reason = read.kind === 'corrupt' ? read.reason : 'message body is missing';
+  if (read.kind === 'corrupt') {
+    const reason = read.reason;
     logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
     await spool.move(id, 'active', 'corrupt').catch(() => undefined);
     return undefined;

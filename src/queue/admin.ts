@@ -1,11 +1,11 @@
 /**
  * Queue administration on the files (mailq / postqueue / postsuper), safe on
- * a running or a stopped relay: it only reads control files, renames or
+ * a running or a stopped relay: it only reads queue files, renames or
  * unlinks them, and drops the flush trigger.
  *
  * - `listQueue`: every message in incoming, active, deferred, hold and
  *   corrupt, oldest first, with its recipients' states.
- * - `deleteMessage`: removes control file then body (a running relay that
+ * - `deleteMessage`: removes the queue file (a running relay that
  *   is delivering it notices the file is gone and drops it; see
  *   scheduler.persist).
  * - `requestFlush`: creates `<spool>/flush`; a running relay picks it up

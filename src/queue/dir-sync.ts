@@ -9,15 +9,45 @@
  * running, later callers join one follow-up fsync that starts when it ends;
  * so at most one fsync per directory runs at a time and at most one waits.
  * Errors reach every caller that joined the failing fsync.
+ *
+ * Each directory is opened once and its descriptor kept for the syncer's
+ * life (an fsync of a directory needs no fresh descriptor: it flushes the
+ * directory's entries, whoever made them), which saves an open and a close
+ * per fsync; a descriptor whose fsync failed is closed and reopened next
+ * time. `close()` releases them (later syncs reopen).
  */
-import { open } from 'node:fs/promises';
+import { close as closeFd, fsync as fsyncFd, open as openFd } from 'node:fs';
+import { promisify } from 'node:util';
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+const openP = promisify(openFd);
+const fsyncP = promisify(fsyncFd);
+const closeP = promisify(closeFd);
+
+/** Directory descriptors kept open, one per path. */
+class DirHandles {
+  private readonly fds = new Map<string, Promise<number>>();
+
+  async fsync(dir: string): Promise<void> {
+    let fd = this.fds.get(dir);
+    if (!fd) {
+      fd = openP(dir, 'r');
+      this.fds.set(dir, fd);
+      fd.catch(() => this.fds.delete(dir));
+    }
+    const n = await fd;
+    try {
+      await fsyncP(n);
+    } catch (err) {
+      if (this.fds.get(dir) === fd) this.fds.delete(dir);
+      await closeP(n).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.fds.values()];
+    this.fds.clear();
+    await Promise.all(all.map((fd) => fd.then((n) => closeP(n), () => undefined).catch(() => undefined)));
   }
 }
 
@@ -29,7 +59,17 @@ interface DirState {
 export class DirSyncer {
   private readonly dirs = new Map<string, DirState>();
 
-  constructor(private readonly fsync: (dir: string) => Promise<void> = fsyncDirectory) {}
+  private readonly handles = new DirHandles();
+  private readonly fsync: (dir: string) => Promise<void>;
+
+  constructor(fsync?: (dir: string) => Promise<void>) {
+    this.fsync = fsync ?? ((dir) => this.handles.fsync(dir));
+  }
+
+  /** Closes the kept directory descriptors (after the last sync). */
+  close(): Promise<void> {
+    return this.handles.close();
+  }
 
   sync(dir: string): Promise<void> {
     let st = this.dirs.get(dir);

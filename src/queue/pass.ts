@@ -43,7 +43,7 @@ export function toDeliveryJob(r: QueueRecord, domain: string, recipients: string
     eightBit: r.eightBit,
     receivedAt: r.receivedAt,
     attempt: r.attempts,
-    openBody: () => (body ? Readable.from([body], { objectMode: false }) : spool.openBody(r.id)),
+    openBody: () => (body ? Readable.from([body], { objectMode: false }) : spool.openContent('active', r.id, r.size)),
   };
 }
 
@@ -97,6 +97,11 @@ async function bounce(ctx: PassContext, rec: QueueRecord, now: number): Promise<
   }
   for (const r of fresh) r.reported = true;
   await ctx.spool.writeRecord('active', rec);
+}
+
+/** True when endOfPass would only remove the message: every recipient final and no bounce left to send. */
+export function endsInRemoval(rec: QueueRecord): boolean {
+  return rec.recipients.every((r) => r.status !== 'pending' && r.status !== 'deferred' && !(r.status === 'bounced' && !r.reported));
 }
 
 export async function endOfPass(ctx: PassContext, rec: QueueRecord, now: number): Promise<{ kind: 'removed' } | { kind: 'deferred'; due: number }> {

@@ -1,6 +1,7 @@
 /**
- * The queue control file: the envelope and per-recipient delivery state of
- * one message, as JSON (the content lives in `body/ID`, see spool.ts).
+ * The control record: the envelope and per-recipient delivery state of one
+ * message, as one line of JSON stored after its content in the queue file
+ * (queue-file.ts).
  *
  * Contract: `parseRecord` never throws; text that is not a valid version-1
  * record is `{ kind: 'corrupt', reason }` (the spool then moves the file to

@@ -32,7 +32,7 @@ import { activateMessage } from './activation.ts';
 import { DelivererSlot } from './deliverer-slot.ts';
 import { FlushWatcher } from './flush-watcher.ts';
 import { WaitingSet } from './waiting-set.ts';
-import { applyOutcomes, endOfPass, groupByDomain, toDeliveryJob } from './pass.ts';
+import { applyOutcomes, endOfPass, endsInRemoval, groupByDomain, toDeliveryJob } from './pass.ts';
 
 export interface SchedulerSettings extends BackoffPolicy {
   concurrency: number;
@@ -335,7 +335,8 @@ export class Scheduler {
   private persist(msg: ActiveMessage, write = true): Promise<void> {
     const { spool, logger } = this.deps;
     msg.writes = msg.writes.then(async () => {
-      if (msg.gone) return;
+      // A pass that ends in plain removal writes nothing, so there is nothing a deletion could be undone by.
+      if (msg.gone || (!write && endsInRemoval(msg.record))) return;
       if ((await spool.nextAttempt('active', msg.record.id)) === undefined) {
         msg.gone = true;
         logger.info({ qid: msg.record.id, event: 'removed' }, `${msg.record.id}: removed (deleted by the operator)`);

@@ -1,39 +1,43 @@
 /**
  * The durable spool: files on disk, the queue state of a message being the
- * directory its control file is in (Postfix's model, src/global/mail_queue.c).
+ * directory its queue file is in (Postfix's model, src/global/mail_queue.c).
  *
  *     <root>/tmp/            files being written (emptied at start)
- *     <root>/body/ID         message content, written once, never changed
- *     <root>/incoming/ID     control file (record.ts): envelope + recipient state
+ *     <root>/incoming/ID     queue file (queue-file.ts): content + envelope and recipient state
  *     <root>/active/ID       ... being delivered now
  *     <root>/deferred/ID     ... waiting; the file's mtime is the next attempt time
  *     <root>/hold/ID         ... kept until an operator moves it back
- *     <root>/corrupt/ID      ... could not be parsed (or its body is missing)
+ *     <root>/corrupt/ID      ... could not be parsed
  *     <root>/flush           trigger: `dane-relay queue flush` creates it
  *     <root>/pid             the running relay's pid (lock)
  *
- * Promises: every write is write-temp, fsync, rename, fsync directory; a
- * message is accepted only after its body and then its control file are on
- * disk (`commitBody` then `writeRecord(incoming)`). Directory fsyncs are
- * group-committed (dir-sync.ts): concurrent writers share one fsync that
- * started after their rename. Moves are renames; a move INTO `active/` is not
- * followed by a directory fsync, as in Postfix: if a crash forgets it, the
- * file is still in `incoming/` or `deferred/` and is delivered from there
- * (and `recover()` moves `active/` back to `incoming/` anyway) — the message
- * is never lost either way. Moves to `deferred/`, `hold/`, `corrupt/` are
- * fsynced, so an operator's hold survives a crash.
- * Removal unlinks the control file first, so a crash leaves at most an orphan
- * body, which `recover()` deletes at the next start.
+ * Promises: a queue file is only ever written whole in `tmp/`, fsynced, then
+ * renamed into a queue directory and that directory fsynced, so a file in a
+ * queue directory is complete and durable; a message is accepted (250) only
+ * after `beginMessage(...).commit(record)` resolved. A record change
+ * (`writeRecord`) writes a new copy the same way and renames it over the old
+ * one. Directory fsyncs are group-committed (dir-sync.ts): concurrent
+ * writers share one fsync that started after their rename. Moves are
+ * renames; a move INTO `active/` is not followed by a directory fsync, as in
+ * Postfix: if a crash forgets it, the file is still in `incoming/` or
+ * `deferred/` and is delivered from there (and `recover()` moves `active/`
+ * back to `incoming/` anyway) — the message is never lost either way. Moves
+ * to `deferred/`, `hold/`, `corrupt/` are fsynced, so an operator's hold
+ * survives a crash. Removal is an unlink without a directory fsync (as in
+ * Postfix): a crash may forget it, and the message is then delivered again —
+ * never lost.
  * Failure modes: I/O errors are thrown (the caller answers 451 / defers);
- * unparsable control files are reported as `corrupt`, never thrown.
+ * damaged queue files are reported as `corrupt`, never thrown.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { DirSyncer } from './dir-sync.ts';
+import { migrateLegacyLayout } from './legacy-layout.ts';
 import { isQueueId } from './queue-id.ts';
-import { parseRecord, serializeRecord, type ParsedRecord, type QueueRecord } from './record.ts';
+import { createQueueFile, readContent, readQueueRecord, rewriteQueueFile } from './queue-file-io.ts';
+import type { ParsedRecord, QueueRecord } from './record.ts';
 
 export const QUEUE_DIRS = ['incoming', 'active', 'deferred', 'hold', 'corrupt'] as const;
 export type QueueDir = (typeof QUEUE_DIRS)[number];
@@ -44,10 +48,10 @@ export class SpoolLockedError extends Error {
 
 export type ReadResult = ParsedRecord | { kind: 'missing' };
 
-/** A body being written: `write` chunks, then `commit` (durable) or `abort`. */
-export interface BodyWriter {
+/** A new message being written: `write` content chunks, then `commit` (durable, in `incoming/`) or `abort`. */
+export interface MessageWriter {
   write(chunk: Buffer): Promise<void>;
-  commit(): Promise<void>;
+  commit(record: QueueRecord): Promise<void>;
   abort(): Promise<void>;
 }
 
@@ -62,16 +66,18 @@ function alive(pid: number): boolean {
 
 export class Spool {
   private readonly dirSync = new DirSyncer();
+  /** Temp names are ID.pid.seq: unique across processes sharing the spool (the CLI writes too). */
+  private tmpSeq = 0;
 
   private constructor(readonly root: string) {}
 
   /** Creates the directory layout if needed. Does not lock or recover. */
   static async open(root: string): Promise<Spool> {
-    for (const d of ['tmp', 'body', ...QUEUE_DIRS]) await mkdir(join(root, d), { recursive: true });
+    for (const d of ['tmp', ...QUEUE_DIRS]) await mkdir(join(root, d), { recursive: true });
     return new Spool(root);
   }
 
-  path(dir: QueueDir | 'body', id: string): string {
+  path(dir: QueueDir, id: string): string {
     if (!isQueueId(id)) throw new Error(`bad queue id ${JSON.stringify(id)}`);
     return join(this.root, dir, id);
   }
@@ -106,8 +112,9 @@ export class Spool {
 
   /**
    * Start-of-day recovery (only with the lock held, before anything runs):
-   * active -> incoming (an interrupted delivery is retried), tmp emptied,
-   * bodies without a control file removed. Returns the ids moved back.
+   * active -> incoming (an interrupted delivery is retried), tmp emptied
+   * (half-written messages were never answered 250), a spool of the older
+   * two-file layout converted (legacy-layout.ts). Returns the ids moved back.
    */
   async recover(): Promise<string[]> {
     const moved: string[] = [];
@@ -118,13 +125,11 @@ export class Spool {
     if (moved.length > 0) await this.dirSync.sync(join(this.root, 'incoming'));
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.root, 'tmp'), { recursive: true });
-    const known = new Set<string>();
-    for (const d of QUEUE_DIRS) for (const id of await this.list(d)) known.add(id);
-    for (const id of await this.list('body')) if (!known.has(id)) await unlink(this.path('body', id)).catch(() => undefined);
+    await migrateLegacyLayout(this.root, QUEUE_DIRS, (id) => this.tmpPath(id), (dir) => this.dirSync.sync(dir));
     return moved;
   }
 
-  async list(dir: QueueDir | 'body'): Promise<string[]> {
+  async list(dir: QueueDir): Promise<string[]> {
     const names = await readdir(join(this.root, dir)).catch(() => [] as string[]);
     return names.filter(isQueueId).sort();
   }
@@ -137,57 +142,55 @@ export class Spool {
     return undefined;
   }
 
-  async beginBody(id: string): Promise<BodyWriter> {
-    const tmp = join(this.root, 'tmp', `${id}.body`);
-    const fh: FileHandle = await open(tmp, 'wx', 0o600);
-    let closed = false;
-    const close = async (): Promise<void> => {
-      if (!closed) {
-        closed = true;
-        await fh.close();
-      }
-    };
+  /** A new message `id`; it enters the queue (`incoming/`) when `commit` resolves. */
+  async beginMessage(id: string): Promise<MessageWriter> {
+    const final = this.path('incoming', id);
+    const tmp = this.tmpPath(id);
+    const file = await createQueueFile(tmp);
+    let renamed = false;
     return {
-      write: async (chunk) => {
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off)).bytesWritten;
-      },
-      commit: async () => {
-        await fh.sync();
-        await close();
-        await rename(tmp, this.path('body', id));
-        await this.dirSync.sync(join(this.root, 'body'));
+      write: (chunk) => file.write(chunk),
+      commit: async (record) => {
+        if (record.id !== id) throw new Error(`record ${record.id} written as ${id}`);
+        await file.finish(record);
+        await rename(tmp, final);
+        renamed = true;
+        await this.dirSync.sync(join(this.root, 'incoming'));
       },
       abort: async () => {
-        await close().catch(() => undefined);
-        await unlink(tmp).catch(() => undefined);
+        await file.discard();
+        if (renamed) await unlink(final).catch(() => undefined);
       },
     };
   }
 
-  openBody(id: string): ReadStream {
-    return createReadStream(this.path('body', id));
+  /** Releases the kept directory descriptors (dir-sync.ts); the spool stays usable. */
+  close(): Promise<void> {
+    return this.dirSync.close();
   }
 
-  async hasBody(id: string): Promise<boolean> {
-    return stat(this.path('body', id)).then(() => true, () => false);
+  /** The content (`size` bytes, the record's size) of a queued message. */
+  openContent(dir: QueueDir, id: string, size: number): Readable {
+    if (size <= 0) return Readable.from([]);
+    return createReadStream(this.path(dir, id), { start: 0, end: size - 1 });
   }
 
-  /** Durably (re)writes the control file of `record` in `dir`. */
+  /** Up to `limit` bytes of a queued message's content. */
+  readContent(dir: QueueDir, id: string, size: number, limit = Infinity): Promise<Buffer> {
+    return readContent(this.path(dir, id), size, limit);
+  }
+
+  /** Durably replaces the record of the message in `dir` (its content is copied over). */
   async writeRecord(dir: QueueDir, record: QueueRecord): Promise<void> {
-    this.path(dir, record.id);
-    await this.writeDurable(join(this.root, dir), record.id, serializeRecord(record));
+    const path = this.path(dir, record.id);
+    const tmp = this.tmpPath(record.id);
+    await rewriteQueueFile(path, tmp, record);
+    await rename(tmp, path);
+    await this.dirSync.sync(join(this.root, dir));
   }
 
-  async readRecord(dir: QueueDir, id: string): Promise<ReadResult> {
-    let text: string;
-    try {
-      text = await readFile(this.path(dir, id), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-      throw err;
-    }
-    return parseRecord(text, id);
+  readRecord(dir: QueueDir, id: string): Promise<ReadResult> {
+    return readQueueRecord(this.path(dir, id), id);
   }
 
   async move(id: string, from: QueueDir, to: QueueDir): Promise<void> {
@@ -205,17 +208,20 @@ export class Spool {
     return stat(this.path(dir, id)).then((s) => s.mtimeMs, () => undefined);
   }
 
-  /** Removes a message: control file first, then its body. */
+  /** Removes a message (no directory fsync: a forgotten unlink means a second delivery, never a loss). */
   async remove(id: string, dir: QueueDir): Promise<void> {
     await unlink(this.path(dir, id)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
-    await this.dirSync.sync(join(this.root, dir));
-    await unlink(this.path('body', id)).catch(() => undefined);
+  }
+
+  private tmpPath(name: string): string {
+    this.tmpSeq = (this.tmpSeq + 1) % 1e9;
+    return join(this.root, 'tmp', `${name}.${process.pid}.${this.tmpSeq}.tmp`);
   }
 
   private async writeDurable(dir: string, name: string, data: Buffer): Promise<void> {
-    const tmp = join(this.root, 'tmp', `${name}.${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = this.tmpPath(name);
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(data);

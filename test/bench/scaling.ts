@@ -3,8 +3,8 @@
  * 1. delivered messages/s with 1, 10 and 100 destination domains (one run
  *    each, same load otherwise);
  * 2. restart with a full queue: `queueMessages` messages written straight
- *    into the spool's `deferred/` in the queue's own format (record.ts
- *    `serializeRecord`, one body per message, next attempt in the past, as
+ *    into the spool's `deferred/` in the queue's own format (queue-file.ts
+ *    `encodeTail` after the content, next attempt in the past, as
  *    after an outage), then a relay is started on it: time until it listens,
  *    until the start-up scan is done (`daemon started` log line), until the
  *    first message reaches the sink, and until the queue is drained (or the
@@ -18,7 +18,8 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { newQueueId } from '../../src/queue/queue-id.ts';
-import { serializeRecord, type QueueRecord } from '../../src/queue/record.ts';
+import { encodeTail } from '../../src/queue/queue-file.ts';
+import type { QueueRecord } from '../../src/queue/record.ts';
 import { buildMessage, messageId } from './load-gen.ts';
 import { cpuOfTree, peakRss, rssOfTree } from './proc-stats.ts';
 import { freePort, startRelayProcess, type RelayProcess } from './relay-process.ts';
@@ -59,7 +60,7 @@ async function domainScaling(world: BenchWorld, o: ScalingOptions, log: Log): Pr
 /** Writes `count` deferred messages in the spool format, due now; returns seconds spent. */
 export async function fillSpool(spool: string, count: number, size: number, domains: number): Promise<number> {
   const t0 = Date.now();
-  for (const d of ['tmp', 'body', 'incoming', 'active', 'deferred', 'hold', 'corrupt']) await mkdir(join(spool, d), { recursive: true });
+  for (const d of ['tmp', 'incoming', 'active', 'deferred', 'hold', 'corrupt']) await mkdir(join(spool, d), { recursive: true });
   const base = Date.now() - 3_600_000;
   const past = new Date(Date.now() - 60_000);
   let next = 0;
@@ -68,14 +69,13 @@ export async function fillSpool(spool: string, count: number, size: number, doma
       const i = next++;
       const id = newQueueId(base + i);
       const rcpt = `user${i}@${benchDomain(i % domains)}`;
-      const body = buildMessage({ id: messageId('queued', i), from: 'bench@load.bench.test', to: rcpt, size });
+      const body = Buffer.from(buildMessage({ id: messageId('queued', i), from: 'bench@load.bench.test', to: rcpt, size }));
       const record: QueueRecord = {
         version: 1, id, sender: 'bench@load.bench.test', receivedAt: base + i, size: body.length, smtputf8: false, eightBit: false,
         attempts: 1, nextAttemptAt: past.getTime(),
         recipients: [{ address: rcpt, status: 'deferred', dsn: '4.4.1', diagnostic: 'bench: queued while the destination was down', attempts: 1, lastAttemptAt: base + i }],
       };
-      await writeFile(join(spool, 'body', id), body);
-      await writeFile(join(spool, 'deferred', id), serializeRecord(record));
+      await writeFile(join(spool, 'deferred', id), Buffer.concat([body, encodeTail(record)]));
       await utimes(join(spool, 'deferred', id), past, past);
     }
   };

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.ts';
 import { InboundServer } from '../../src/inbound/server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -30,11 +31,11 @@ async function withInbound(overrides: Record<string, unknown>, fn: (ctx: Ctx) =>
 
 async function nothingQueued(spool: Spool): Promise<void> {
   assert.deepEqual(await spool.list('incoming'), []);
-  assert.deepEqual(await spool.list('body'), []);
+  assert.deepEqual(await readdir(join(spool.root, 'tmp')), [], 'no half-written queue file is left behind');
 }
 
 describe('inbound SMTP', () => {
-  test('a client in mynetworks gets "250 2.0.0 Ok: queued as ID" only once body and envelope are on disk', async () => {
+  test('a client in mynetworks gets "250 2.0.0 Ok: queued as ID" only once its queue file is on disk', async () => {
     await withInbound({}, async ({ port, spool, queued }) => {
       const c = await RawSmtp.connect(port);
       try {
@@ -43,13 +44,13 @@ describe('inbound SMTP', () => {
         const m = /^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$/.exec(reply);
         assert.ok(m, reply);
         const id = m[1] ?? '';
-        // both files exist the moment the 250 arrived
+        // the queue file exists the moment the 250 arrived
         const read = await spool.readRecord('incoming', id);
         assert.equal(read.kind, 'ok');
         if (read.kind !== 'ok') return;
         assert.equal(read.record.sender, 'alice@src.test');
         assert.deepEqual(read.record.recipients.map((r) => [r.address, r.status]), [['bob@dst.test', 'pending'], ['carol@other.test', 'pending']]);
-        const body = await readFile(spool.path('body', id), 'utf8');
+        const body = (await spool.readContent('incoming', id, read.record.size)).toString('utf8');
         assert.match(body, new RegExp(`^Received: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\)\\r\\n\\tby relay\\.test \\(dane-relay\\) with ESMTP id ${id};\\r\\n\\t\\w{3}, `));
         assert.match(body, /\r\nSubject: hi\r\n\r\nhello\r\n$/);
         assert.equal(read.record.size, Buffer.byteLength(body));

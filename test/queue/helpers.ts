@@ -19,10 +19,9 @@ export async function storeMessage(spool: Spool, sender: string, recipients: str
   const now = opts.now ?? Date.now();
   const id = newQueueId(now);
   const body = Buffer.from(opts.body ?? `From: ${sender || 'MAILER-DAEMON'}\r\nTo: ${recipients.join(', ')}\r\nSubject: test ${id}\r\nMessage-ID: <${id}@test>\r\n\r\nhello\r\n`);
-  const w = await spool.beginBody(id);
+  const w = await spool.beginMessage(id);
   await w.write(body);
-  await w.commit();
-  await spool.writeRecord('incoming', newRecord({ id, sender, recipients, receivedAt: now, size: body.length, smtputf8: false, eightBit: false }));
+  await w.commit(newRecord({ id, sender, recipients, receivedAt: now, size: body.length, smtputf8: false, eightBit: false }));
   return id;
 }
 

@@ -1,26 +1,23 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseRecord } from '../../src/queue/record.ts';
+import { newRecord, parseRecord } from '../../src/queue/record.ts';
 import { backoffDelay, isExpired } from '../../src/queue/backoff.ts';
 import { storeMessage, tempSpool } from './helpers.ts';
 
 describe('spool', () => {
-  test('recover(): active/ goes back to incoming/, tmp/ is emptied, orphan bodies are removed', async () => {
+  test('recover(): active/ goes back to incoming/, tmp/ (half-written messages) is emptied', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     try {
       const interrupted = await storeMessage(spool, 'a@src.test', ['r@dst.test']);
       await spool.move(interrupted, 'incoming', 'active');
-      const orphan = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { now: Date.now() + 1 });
-      await spool.remove(orphan, 'incoming');
-      const w = await spool.beginBody('ABCDEF0123');
+      const w = await spool.beginMessage('ABCDEF0123');
       await w.write(Buffer.from('half written'));
-      await writeFile(join(dir, 'body', orphan), 'orphan body');
+      assert.equal((await readdir(join(dir, 'tmp'))).length, 1);
       assert.deepEqual(await spool.recover(), [interrupted]);
       assert.deepEqual(await spool.list('incoming'), [interrupted]);
       assert.deepEqual(await spool.list('active'), []);
-      assert.deepEqual(await spool.list('body'), [interrupted]);
       assert.deepEqual(await readdir(join(dir, 'tmp')), []);
       await w.abort();
     } finally {
@@ -28,14 +25,61 @@ describe('spool', () => {
     }
   });
 
-  test('an aborted body leaves nothing behind', async () => {
+  test('an aborted message leaves nothing behind, also after its commit failed', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     try {
-      const w = await spool.beginBody('ABCDEF0124');
+      const w = await spool.beginMessage('ABCDEF0124');
       await w.write(Buffer.from('data'));
       await w.abort();
+      const w2 = await spool.beginMessage('ABCDEF0125');
+      await w2.write(Buffer.from('data'));
+      const wrongSize = newRecord({ id: 'ABCDEF0125', sender: '', recipients: ['r@dst.test'], receivedAt: 1, size: 5, smtputf8: false, eightBit: false });
+      await assert.rejects(w2.commit(wrongSize), /record size 5 but 4 bytes/);
+      await w2.abort();
       assert.deepEqual(await readdir(join(dir, 'tmp')), []);
-      assert.deepEqual(await spool.list('body'), []);
+      assert.deepEqual(await spool.list('incoming'), []);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('writeRecord replaces the record and keeps the content byte for byte (larger than one copy batch)', async () => {
+    const { spool, cleanup } = await tempSpool();
+    try {
+      const content = Array.from({ length: 200_017 }, (_, i) => String.fromCharCode(32 + ((i * 7) % 95))).join('');
+      const id = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: content });
+      const read = await spool.readRecord('incoming', id);
+      assert.equal(read.kind, 'ok');
+      if (read.kind !== 'ok') return;
+      const changed = { ...read.record, attempts: 3, recipients: read.record.recipients.map((r) => ({ ...r, status: 'deferred' as const, diagnostic: 'x'.repeat(10_000) })) };
+      await spool.writeRecord('incoming', changed);
+      assert.deepEqual(await spool.readRecord('incoming', id), { kind: 'ok', record: changed }, 'a record longer than the tail read is read whole');
+      assert.equal((await spool.readContent('incoming', id, changed.size)).toString('latin1'), content);
+      const streamed = Buffer.concat(await spool.openContent('incoming', id, changed.size).toArray());
+      assert.equal(streamed.length, changed.size, 'the content stream stops before the record');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('a damaged queue file reads as corrupt (truncated, appended to, no trailer, size mismatch), a missing one as missing', async () => {
+    const { spool, cleanup } = await tempSpool();
+    try {
+      const id = await storeMessage(spool, 'a@src.test', ['r@dst.test']);
+      const path = spool.path('incoming', id);
+      const good = await readFile(path);
+      const damaged: Array<[string, Buffer]> = [
+        ['truncated', good.subarray(0, good.length - 3)],
+        ['appended to', Buffer.concat([good, Buffer.from('x')])],
+        ['not a queue file', Buffer.from('{"version":1}')],
+        ['empty', Buffer.alloc(0)],
+        ['size mismatch', Buffer.from(good.toString('latin1').replace(/"size":(\d+)/, (_m, n: string) => `"size":${Number(n) - 1}`), 'latin1')],
+      ];
+      for (const [name, bytes] of damaged) {
+        await writeFile(path, bytes);
+        assert.equal((await spool.readRecord('incoming', id)).kind, 'corrupt', name);
+      }
+      assert.equal((await spool.readRecord('deferred', id)).kind, 'missing');
     } finally {
       await cleanup();
     }

@@ -49,7 +49,7 @@ describe('relay assembly', () => {
       assert.equal(d.calls[0]?.job.domain, 'dst.test');
       assert.match(d.calls[0]?.body ?? '', /^Received: from client\.test/);
       await handle.queue.scheduler.idle();
-      assert.deepEqual(await handle.queue.spool.list('body'), []);
+      assert.deepEqual(await handle.queue.spool.list('active'), []);
     } finally {
       await handle.stop({ graceMs: 1000 });
       await t.cleanup();
@@ -104,7 +104,7 @@ describe('relay assembly', () => {
       await started;
       await handle.stop({ graceMs: 5000 });
       assert.deepEqual(await handle.queue.spool.list('active'), [], 'the delivery finished and was recorded');
-      assert.deepEqual(await handle.queue.spool.list('body'), []);
+      assert.deepEqual(await handle.queue.spool.list('incoming'), []);
       assert.equal(d.closed, true, 'the deliverer is closed on stop');
       await assert.rejects(RawSmtp.connect(handle.addresses[0]?.port ?? 0), 'no longer accepting');
     } finally {

@@ -1,0 +1,146 @@
+/**
+ * Reading and writing one queue file (format: queue-file.ts). spool.ts
+ * decides where files live and when directories are fsynced; this module
+ * only moves bytes.
+ *
+ * - `createQueueFile`: a writer for a new file at `tmp`: `write` buffers and
+ *   writes content in batches, `finish(record)` appends record + trailer in
+ *   the same write as the last batch and fsyncs the file. The caller then
+ *   renames it into place. `discard` closes and unlinks it.
+ * - `rewriteQueueFile`: a copy of `src` with a new record, fsynced at `tmp`
+ *   (content copied from `src`, which must hold at least `record.size`
+ *   bytes of content, else it throws).
+ * - `readQueueRecord`: the record of a file (`missing` when there is no
+ *   file, `corrupt` when trailer or record are damaged; never throws for
+ *   those, other I/O errors are thrown).
+ * - `readContent`: up to `limit` bytes of a file's content.
+ */
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { checkRecord, encodeTail, parseTrailer, TRAILER_MAX } from './queue-file.ts';
+import type { ParsedRecord, QueueRecord } from './record.ts';
+
+const WRITE_BATCH = 64 * 1024;
+/** Read from the end of a file at once: trailer and, for most messages, the whole record. */
+const TAIL_READ = 8 * 1024;
+
+export interface QueueFileWriter {
+  write(chunk: Buffer): Promise<void>;
+  /** Appends the record (its `size` must be the bytes written) and fsyncs; the file is closed after. */
+  finish(record: QueueRecord): Promise<void>;
+  /** Closes (if needed) and unlinks the file. */
+  discard(): Promise<void>;
+}
+
+async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await fh.write(data, off)).bytesWritten;
+}
+
+/** Reads exactly `buf.length` bytes at `position`, or throws on a short file. */
+async function readExactly(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
+    if (bytesRead === 0) throw new Error(`queue file shorter than expected (${position + off} bytes)`);
+    off += bytesRead;
+  }
+}
+
+export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
+  const fh = await open(tmp, 'wx', 0o600);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let written = 0;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await fh.close();
+  };
+  const flush = async (extra?: Buffer): Promise<void> => {
+    if (extra) pending.push(extra);
+    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    if (data.length > 0) await writeAll(fh, data);
+  };
+  return {
+    write: async (chunk) => {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      written += chunk.length;
+      if (pendingBytes >= WRITE_BATCH) await flush();
+    },
+    finish: async (record) => {
+      if (record.size !== written) throw new Error(`record size ${record.size} but ${written} bytes of content written`);
+      await flush(encodeTail(record));
+      await fh.sync();
+      await close();
+    },
+    discard: async () => {
+      await close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+    },
+  };
+}
+
+export async function rewriteQueueFile(src: string, tmp: string, record: QueueRecord): Promise<void> {
+  const out = await createQueueFile(tmp);
+  try {
+    const inp = await open(src, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(WRITE_BATCH, Math.max(record.size, 1)));
+      for (let pos = 0; pos < record.size; ) {
+        const n = Math.min(buf.length, record.size - pos);
+        const chunk = buf.subarray(0, n);
+        await readExactly(inp, chunk, pos);
+        await out.write(Buffer.from(chunk));
+        pos += n;
+      }
+    } finally {
+      await inp.close();
+    }
+    await out.finish(record);
+  } catch (err) {
+    await out.discard();
+    throw err;
+  }
+}
+
+export async function readQueueRecord(path: string, id: string): Promise<ParsedRecord | { kind: 'missing' }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    const tail = Buffer.allocUnsafe(Math.min(size, TAIL_READ));
+    await readExactly(fh, tail, size - tail.length);
+    const layout = parseTrailer(tail.subarray(Math.max(0, tail.length - TRAILER_MAX)), size);
+    if (layout.kind === 'corrupt') return layout;
+    const inTail = layout.recordStart - (size - tail.length);
+    let recordBytes: Buffer;
+    if (inTail >= 0) recordBytes = tail.subarray(inTail, inTail + layout.recordLength);
+    else {
+      recordBytes = Buffer.allocUnsafe(layout.recordLength);
+      await readExactly(fh, recordBytes, layout.recordStart);
+    }
+    return checkRecord(recordBytes, layout, id);
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function readContent(path: string, size: number, limit = Infinity): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(size, limit));
+    await readExactly(fh, buf, 0);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
