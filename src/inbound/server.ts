@@ -20,7 +20,7 @@
 import type { QueuedHint } from '../queue/scheduler.ts';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse } from 'smtp-server';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { parseHostPort } from '../config/schema.ts';
@@ -41,6 +41,21 @@ export interface InboundDeps {
 }
 
 type Callback = (err?: Error | null) => void;
+
+/**
+ * Replies to pipelined commands leave in one write: the socket is corked
+ * while the commands of one read are handled (synchronously, by
+ * smtp-server) and uncorked on the next tick, as Postfix's smtpd flushes
+ * its replies only when no pipelined input is left. A reply produced later
+ * (the 250 after DATA) is written at once.
+ */
+function batchReplies(socket: Socket): void {
+  socket.prependListener('data', () => {
+    if (socket.writableCorked) return;
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  });
+}
 
 export function smtpError(reply: { code: number; text: string }): Error & { responseCode: number } {
   return Object.assign(new Error(reply.text), { responseCode: reply.code });
@@ -66,6 +81,7 @@ export class InboundServer {
       const hp = parseHostPort(spec);
       if (!hp) throw new Error(`bad listen address ${spec}`);
       const server = this.createServer();
+      server.server.prependListener('connection', batchReplies);
       this.servers.push(server);
       let listening = false;
       server.on('error', (err) => {
