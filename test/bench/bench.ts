@@ -2,12 +2,13 @@
  * `npm run bench` — dane-relay's throughput benchmark (see test/bench/README.md).
  *
  *   npm run bench -- [--messages N] [--size BYTES] [--sessions C] [--runs R]
- *                    [--domains D] [--timeout SECONDS] [--compare-postfix]
+ *                    [--warmup N] [--domains D] [--timeout SECONDS] [--compare-postfix]
  *                    [--scaling] [--json FILE] [--keep]
  *
  * Starts the lab (resolver, sink MX whose TLSA 3 1 1 matches), then for each
- * run a fresh relay, drives N messages of S bytes over C sessions, waits for
- * the sink to receive all of them, and prints a readable table followed by
+ * run a fresh relay, drives a warm-up load (--warmup messages, not measured),
+ * then N messages of S bytes over C sessions, waits for the sink to receive
+ * all of them, and prints a readable table followed by
  * ONE JSON object on the last line of stdout. Progress goes to stderr.
  *
  * --compare-postfix: re-runs itself inside a network namespace it creates
@@ -38,6 +39,7 @@ interface BenchOptions {
   runs: number;
   domains: number;
   timeoutMs: number;
+  warmup: number;
   comparePostfix: boolean;
   scaling: boolean;
   json?: string;
@@ -56,6 +58,7 @@ function parse(argv: string[]): BenchOptions {
       runs: { type: 'string', default: '3' },
       domains: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '300' },
+      warmup: { type: 'string', default: '2000' },
       'compare-postfix': { type: 'boolean', default: false },
       scaling: { type: 'boolean', default: false },
       'queue-messages': { type: 'string', default: '100000' },
@@ -77,6 +80,7 @@ function parse(argv: string[]): BenchOptions {
     runs: int('runs', values.runs, 1, 100),
     domains: int('domains', values.domains, 1, 100),
     timeoutMs: int('timeout', values.timeout, 1, 86_400) * 1000,
+    warmup: int('warmup', values.warmup, 0, 10_000_000),
     comparePostfix: values['compare-postfix'] ?? false,
     scaling: values.scaling ?? false,
     json: values.json,
@@ -89,6 +93,7 @@ function parse(argv: string[]): BenchOptions {
       messages: int('messages', values.messages, 1, 10_000_000),
       sessions: int('sessions', values.sessions, 1, 1000),
       timeoutMs: int('timeout', values.timeout, 1, 86_400) * 1000,
+      warmup: int('warmup', values.warmup, 0, 10_000_000),
     },
   };
 }
@@ -133,7 +138,7 @@ async function measure(o: BenchOptions, world: BenchWorld): Promise<number> {
   log(`lab up in ${world.dir}: sink ${world.sink.host}:${world.sink.port}, resolver ${world.resolverAddress}${o.inNetns ? `, namespace ${o.inNetns}` : ''}`);
   const runs: RunFigures[] = [];
   for (const step of schedule(o, world)) {
-    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs });
+    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs, warmup: o.warmup });
     log(formatRun(fig));
     runs.push(fig);
   }
@@ -145,14 +150,14 @@ async function measure(o: BenchOptions, world: BenchWorld): Promise<number> {
   const ok = summaries.every((s) => s.allDelivered && s.allVerified);
   const result = {
     bench: 'dane-relay',
-    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains },
+    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains, warmup: o.warmup },
     summaries, ratios: r, runs, scaling, ok,
     notes: [
       'rates: messages / (last event − first connect of the run); CPU: user+sys of the MTA process tree from /proc, reaped children included',
       'TLS handshakes and DNS queries are counted at the sink and the lab resolver; Postfix peak memory is summed PSS',
     ],
   };
-  process.stdout.write(`\nload: ${o.messages} messages x ${o.size} bytes, ${o.sessions} sessions, ${o.domains} domain(s)\n`);
+  process.stdout.write(`\nload: ${o.messages} messages x ${o.size} bytes, ${o.sessions} sessions, ${o.domains} domain(s), after ${o.warmup} warm-up messages per run\n`);
   process.stdout.write(formatTable(tableRows(summaries, r)));
   if (scaling) process.stdout.write(scaling.table);
   process.stdout.write(`${JSON.stringify(result)}\n`);

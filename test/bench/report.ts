@@ -37,8 +37,10 @@ export interface RunFigures {
   tlsResumed: number;
   dnsQueriesPerMsg: number;
   peakRssBytes: number;
-  /** messages the sink received outside TLS (must be 0) */
+  /** messages the sink received outside TLS, warm-up included (must be 0) */
   plaintextArrivals: number;
+  /** messages driven before the measured load (not in the figures) */
+  warmup?: number;
   /** relay log: TLS sessions by state, e.g. { Verified: 20 }; Postfix: from its log */
   tlsSessionsByState: Record<string, number>;
   /** the harness's own CPU during the run (sink process; bench process = load generator + resolver), to spot a saturated harness */

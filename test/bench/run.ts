@@ -6,8 +6,10 @@
  * destination zones whose TLSA `3 1 1` pins the sink's key, and in netns
  * mode a forwarder on 127.0.0.1:53 (what /etc/resolv.conf names).
  *
- * Run: start a fresh MTA (dane-relay or Postfix), zero the sink and
- * resolver counters, read the MTA's CPU, drive the load, wait until the sink
+ * Run: start a fresh MTA (dane-relay or Postfix), drive the warm-up load
+ * (not measured: JIT compilation, process start-up, first TLS sessions) and
+ * wait for it at the sink, zero the sink and resolver counters, read the
+ * MTA's CPU, drive the measured load, wait until the sink
  * has every accepted message (bounded by the run's timeout), read CPU again,
  * stop the MTA, compute the figures (report.ts `RunFigures`).
  * Failure modes: an MTA that does not start rejects; a run that times out
@@ -130,6 +132,8 @@ export interface RunOptions {
   sessions: number;
   domains: number;
   timeoutMs: number;
+  /** Messages driven through the fresh MTA before the measured load (not measured; 0: none). */
+  warmup: number;
 }
 
 const recipientFor = (domains: number) => (seq: number): string => `user${seq}@${benchDomain(seq % domains)}`;
@@ -147,12 +151,19 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
   };
   world.running.add(stop);
   try {
-    world.resolver.resetCounters();
     const deadline = Date.now() + o.timeoutMs;
+    const tag = `${mta.name}-${o.run}-${Date.now().toString(36)}`;
+    let warmPlaintext = 0;
+    if (o.warmup > 0) {
+      const warm = await runLoad({ ...mta.listen, sessions: o.sessions, messages: o.warmup, size: o.size, tag: `${tag}-warm`, sender: 'bench@load.bench.test', recipientFor: recipientFor(o.domains), timeoutMs: o.timeoutMs });
+      await world.sink.waitFor(warm.accepted.length, Math.max(0, deadline - Date.now()));
+      warmPlaintext = (await world.sink.stats()).plaintextMessages;
+      await world.sink.reset();
+    }
+    world.resolver.resetCounters();
     const cpu0 = cpuOfTree(mta.pid);
     const sinkCpu0 = cpuOfProcess(world.sink.pid);
     const benchCpu0 = process.cpuUsage();
-    const tag = `${mta.name}-${o.run}-${Date.now().toString(36)}`;
     const load = await runLoad({ ...mta.listen, sessions: o.sessions, messages: o.messages, size: o.size, tag, sender: 'bench@load.bench.test', recipientFor: recipientFor(o.domains), timeoutMs: o.timeoutMs });
     await world.sink.waitFor(load.accepted.length, Math.max(0, deadline - Date.now()));
     const cpu = cpuOfTree(mta.pid) - cpu0;
@@ -163,6 +174,8 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
     const figures = computeFigures(mta.name, o, load, world.sink.arrivals, cpu, dnsQueries, sinkStats);
     figures.peakRssBytes = mta.peakRss();
     figures.harnessCpuSeconds = harness;
+    figures.warmup = o.warmup;
+    figures.plaintextArrivals += warmPlaintext;
     await stop();
     figures.tlsSessionsByState = await mta.tlsSessions();
     return figures;

@@ -35,6 +35,8 @@ export interface ScalingOptions {
   timeoutMs: number;
   /** messages per domain-scaling run */
   messages: number;
+  /** warm-up messages before each domain-scaling run */
+  warmup: number;
 }
 
 export interface ScalingResult {
@@ -50,7 +52,7 @@ async function domainScaling(world: BenchWorld, o: ScalingOptions, log: Log): Pr
   const out: ScalingResult['domains'] = [];
   const messages = o.messages;
   for (const domains of [1, 10, 100]) {
-    const f = await runOnce(world, relayLauncher(world), { run: 100 + domains, messages, size: o.size, sessions: o.sessions, domains, timeoutMs: o.timeoutMs });
+    const f = await runOnce(world, relayLauncher(world), { run: 100 + domains, messages, size: o.size, sessions: o.sessions, domains, timeoutMs: o.timeoutMs, warmup: o.warmup });
     log(`scaling: ${domains} domain(s): ${f.deliveredPerSec.toFixed(1)} delivered/s, ${f.delivered}/${messages}`);
     out.push({ domains, deliveredPerSec: f.deliveredPerSec, tlsHandshakesPerMsg: f.tlsHandshakesPerMsg, dnsQueriesPerMsg: f.dnsQueriesPerMsg, cpuSecondsPer1000: f.cpuSecondsPer1000, delivered: f.delivered, messages });
   }
