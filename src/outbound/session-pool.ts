@@ -4,7 +4,7 @@
  * Contract:
  * - A session is filed under a key made of everything its verification
  *   depended on: next hop, MX host, IP, port, effective level, TLSA base,
- *   SNI and a digest of the authentication data (TLSA RRset, reference names,
+ *   SNI and the canonical text of the authentication data (TLSA RRset, reference names,
  *   half-dane flag, fingerprints). A message only ever takes a session whose
  *   key equals the key computed for it from fresh DNS/policy data, so a
  *   policy change (new TLSA RRset, level) never rides on an old session (C31).
@@ -16,7 +16,6 @@
  * - Nothing learned from a failure is stored here (C33): only sessions that
  *   were verified under their policy.
  */
-import { createHash } from 'node:crypto';
 import type { EffectivePolicy, PeerAuthentication } from '../core/effective-policy.ts';
 import type { SmtpSession } from './session.ts';
 
@@ -30,19 +29,26 @@ export interface PoolKeyParts {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-function authDigest(auth: PeerAuthentication): string {
+/** Canonical text of what a session's verification depended on; computed once per policy object. */
+const authTexts = new WeakMap<PeerAuthentication, string>();
+
+function authText(auth: PeerAuthentication): string {
+  let text = authTexts.get(auth);
+  if (text !== undefined) return text;
   const canon = auth.kind === 'dane'
     ? { k: auth.kind, r: auth.records.map((r) => `${r.usage} ${r.selector} ${r.matchingType} ${hex(r.data)}`).sort(), n: [...auth.referenceNames].sort(), h: auth.halfDane }
     : auth.kind === 'fingerprint'
       ? { k: auth.kind, f: auth.fingerprints.map((f) => `${f.algorithm}:${f.digest}`).sort() }
       : auth.kind === 'pkix' ? { k: auth.kind, n: [...auth.referenceNames].sort() } : { k: auth.kind };
-  return createHash('sha256').update(JSON.stringify(canon)).digest('hex').slice(0, 32);
+  text = JSON.stringify(canon);
+  authTexts.set(auth, text);
+  return text;
 }
 
-/** C31: next hop + MX host + IP + port + level + TLSA base + SNI + RRset/auth digest. */
+/** C31: next hop + MX host + IP + port + level + TLSA base + SNI + RRset/auth data. */
 export function poolKey(p: PoolKeyParts): string {
   const pol = p.policy;
-  return [p.nextHop, p.mxHost, p.ip, p.port, pol.level, pol.tlsRequired ? 'req' : 'opt', pol.tlsaBase ?? '-', pol.sni ?? '-', authDigest(pol.auth)].join('|');
+  return [p.nextHop, p.mxHost, p.ip, p.port, pol.level, pol.tlsRequired ? 'req' : 'opt', pol.tlsaBase ?? '-', pol.sni ?? '-', authText(pol.auth)].join('|');
 }
 
 export interface PoolLimits { maxMessages: number; idleTimeoutMs: number }

@@ -32,7 +32,7 @@ function runBench(args: string[], timeoutMs: number): Promise<{ code: number | n
 
 interface SmokeResult {
   ok: boolean;
-  runs: Array<{ mta: string; messages: number; accepted: number; delivered: number; plaintextArrivals: number; tlsSessionsByState: Record<string, number>; timedOut: boolean }>;
+  runs: Array<{ mta: string; messages: number; accepted: number; delivered: number; plaintextArrivals: number; tlsSessionsByState: Record<string, number>; timedOut: boolean; warmup?: number }>;
   summaries: Array<{ allDelivered: boolean; allVerified: boolean }>;
 }
 
