@@ -15,11 +15,20 @@
  *   those, other I/O errors are thrown).
  * - `readContent`: up to `limit` bytes of a file's content.
  */
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { close as closeCb, fsync as fsyncCb, open as openCb, unlink as unlinkCb, write as writeCb } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { checkRecord, encodeTail, parseTrailer, TRAILER_MAX } from './queue-file.ts';
 import type { ParsedRecord, QueueRecord } from './record.ts';
 
 const WRITE_BATCH = 64 * 1024;
+
+const openP = promisify(openCb);
+const closeP = promisify(closeCb);
+const fsyncP = promisify(fsyncCb);
+const unlinkP = promisify(unlinkCb);
+const writeP = (fd: number, buf: Buffer, offset: number, length: number): Promise<number> =>
+  new Promise((resolve, reject) => writeCb(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))));
 /** Read from the end of a file at once: trailer and, for most messages, the whole record. */
 const TAIL_READ = 8 * 1024;
 
@@ -47,7 +56,8 @@ async function readExactly(fh: FileHandle, buf: Buffer, position: number): Promi
 }
 
 export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
-  const fh = await open(tmp, 'wx', 0o600);
+  // A plain descriptor, not a FileHandle: this runs once per accepted message.
+  const fd = await openP(tmp, 'wx', 0o600);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let written = 0;
@@ -55,14 +65,14 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await fh.close();
+    await closeP(fd);
   };
   const flush = async (extra?: Buffer): Promise<void> => {
     if (extra) pending.push(extra);
     const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
     pending = [];
     pendingBytes = 0;
-    if (data.length > 0) await writeAll(fh, data);
+    for (let off = 0; off < data.length; ) off += await writeP(fd, data, off, data.length - off);
   };
   return {
     write: async (chunk) => {
@@ -74,12 +84,12 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
     finish: async (record) => {
       if (record.size !== written) throw new Error(`record size ${record.size} but ${written} bytes of content written`);
       await flush(encodeTail(record));
-      await fh.sync();
+      await fsyncP(fd);
       await close();
     },
     discard: async () => {
       await close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
+      await unlinkP(tmp).catch(() => undefined);
     },
   };
 }
