@@ -40,6 +40,11 @@ export type SendResult =
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Releases a body stream that will not be sent. */
+const discard = (body: Readable | Buffer): void => {
+  if (!Buffer.isBuffer(body)) body.destroy();
+};
+
 const SIZE_REPLY: SmtpReply = { code: 552, enhanced: '5.3.4', text: '552 5.3.4 Message size exceeds the limit of the server' };
 
 function rejectedOf(errors: NodemailerError[] | undefined): RejectedRecipient[] {
@@ -68,14 +73,14 @@ export class SmtpSession {
     return this.state !== 'closed' && !this.tap.closed && !this.conn.destroyed;
   }
 
-  /** Send one message; the body stream is fresh for this call. */
-  send(env: EnvelopeIn, body: Readable): Promise<SendResult> {
+  /** Send one message; a body stream is fresh for this call (a Buffer is sent as is). */
+  send(env: EnvelopeIn, body: Readable | Buffer): Promise<SendResult> {
     if (!this.alive || this.state === 'busy') {
-      body.destroy();
+      discard(body);
       return Promise.resolve({ kind: 'broken', stage: 'mail', cause: 'closed', detail: 'session not usable' });
     }
     if ((NON_ASCII.test(env.sender) || env.recipients.some((r) => NON_ASCII.test(r))) && !this.offers('SMTPUTF8')) {
-      body.destroy();
+      discard(body);
       const detail = `SMTPUTF8 is required, but was not offered by host ${this.host.name}[${this.host.ip}]`;
       return Promise.resolve({ kind: 'unsupported', dsn: '5.6.7', detail });
     }

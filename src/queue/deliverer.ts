@@ -27,8 +27,12 @@ export interface DeliveryJob {
   receivedAt: number;
   /** 1 for the first attempt. */
   attempt: number;
-  /** A fresh stream of the message (headers and body, CRLF line ends) each call. */
-  openBody(): Readable;
+  /**
+   * The message (headers and body, CRLF line ends): the bytes themselves when
+   * the scheduler holds them in memory, else a fresh stream from the queue
+   * file each call.
+   */
+  openBody(): Readable | Buffer;
 }
 
 export interface RecipientOutcome {

@@ -11,7 +11,6 @@
  * recipient is left, else rewritten, moved to deferred/ and its file mtime
  * set to the next attempt. I/O errors are thrown to the scheduler.
  */
-import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import { backoffDelay, isExpired, type BackoffPolicy } from './backoff.ts';
@@ -43,7 +42,7 @@ export function toDeliveryJob(r: QueueRecord, domain: string, recipients: string
     eightBit: r.eightBit,
     receivedAt: r.receivedAt,
     attempt: r.attempts,
-    openBody: () => (body ? Readable.from([body], { objectMode: false }) : spool.openContent('active', r.id, r.size)),
+    openBody: () => body ?? spool.openContent('active', r.id, r.size),
   };
 }
 

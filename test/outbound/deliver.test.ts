@@ -86,6 +86,27 @@ describe('delivery engine on loopback', () => {
     assert.match(del.msg, /^to=<a@dane\.test>, relay=mx1\.dane\.test\[127\.0\.0\.2\]:\d+, delay=[\d.]+, delays=[\d.]+\/0\/[\d.]+\/[\d.]+, tls=dane, dsn=2\.6\.0, status=sent \(250 /);
   });
 
+  test('the message arrives byte for byte and dot-transparent (RFC 5321 §4.5.2), sent from memory or from a stream', async () => {
+    const lab = await startLab([]);
+    try {
+      lab.resolver.setZones(zones({ mx: [[10, 'mx1.dane.test']], tlsa1: tlsa(3, 1, 1, spki(cert1)), port: lab.port }));
+      const mx1 = await addMx(lab, { host: '127.0.0.2', cert: cert1 });
+      const d = await createDeliverer(testConfig(lab.port), { logger: collectingLogger().logger, dns: lab.dns });
+      try {
+        const body = 'Subject: dots\r\n\r\n.\r\n..two\r\n.one\r\nend\r\n';
+        const fromMemory = { ...job('dane.test', ['a@dane.test'], body), openBody: () => Buffer.from(body) };
+        const fromStream = job('dane.test', ['b@dane.test'], body);
+        assert.equal(first(await d.deliver(fromMemory)).status, 'sent');
+        assert.equal(first(await d.deliver(fromStream)).status, 'sent');
+      } finally {
+        await d.close();
+      }
+      assert.deepEqual(mx1.stats.messages.map((m) => m.data), ['Subject: dots\r\n\r\n.\r\n..two\r\n.one\r\nend\r\n', 'Subject: dots\r\n\r\n.\r\n..two\r\n.one\r\nend\r\n']);
+    } finally {
+      await lab.close();
+    }
+  });
+
   test('SMTPUTF8 (RFC 6531 §3.4): a non-ASCII address to a server that does not offer it bounces 5.6.7, nothing sent', async () => {
     let mx1!: Awaited<ReturnType<typeof addMx>>;
     const r = await run({ mx: [[10, 'mx1.dane.test']], tlsa1: tlsa(3, 1, 1, spki(cert1)) }, async (lab) => {

@@ -22,7 +22,7 @@ export interface MxStats {
   closes: number;
   /** SNI names the client sent, one per TLS session ('' for none). */
   sni: string[];
-  messages: Array<{ from: string; to: string[]; secure: boolean; size: number }>;
+  messages: Array<{ from: string; to: string[]; secure: boolean; size: number; data: string }>;
 }
 
 export interface MxOptions {
@@ -66,12 +66,13 @@ export async function startMx(o: MxOptions): Promise<MxServer> {
       cb(Object.assign(new Error(r.text), { responseCode: r.code }));
     },
     onData: (stream, session, cb) => {
-      let size = 0;
-      stream.on('data', (c: Buffer) => { size += c.length; });
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => { chunks.push(c); });
       stream.on('end', () => {
+        const data = Buffer.concat(chunks);
         stats.messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, size,
+          to: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, size: data.length, data: data.toString('utf8'),
         });
         cb();
       });

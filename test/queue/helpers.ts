@@ -50,7 +50,8 @@ export function scriptedDeliverer(decide: (job: DeliveryJob, rcpt: string) => Om
   return {
     calls,
     async deliver(job) {
-      const body = await text(job.openBody());
+      const content = job.openBody();
+      const body = Buffer.isBuffer(content) ? content.toString('utf8') : await text(content);
       const { openBody: _o, ...rest } = job;
       calls.push({ job: structuredClone(rest), body });
       return job.recipients.map((recipient) => ({ recipient, ...decide(job, recipient) }));

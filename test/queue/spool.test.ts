@@ -86,8 +86,8 @@ describe('spool', () => {
   });
 
   const corrupt: Array<[string, string]> = [['not JSON', '{"version":'], ['wrong version', '{"version":2}'], ['no recipients', JSON.stringify({ version: 1, id: 'ABCDEF', sender: '', receivedAt: 1, size: 1, smtputf8: false, eightBit: false, attempts: 0, nextAttemptAt: 0, recipients: [] })]];
-  for (const [name, text] of corrupt) test(`a control file that is ${name} parses as corrupt, never throws`, () => assert.equal(parseRecord(text).kind, 'corrupt'));
-  test('a control file whose id does not match its name is corrupt', () => {
+  for (const [name, text] of corrupt) test(`a record that is ${name} parses as corrupt, never throws`, () => assert.equal(parseRecord(text).kind, 'corrupt'));
+  test('a record whose id does not match its file name is corrupt', () => {
     const text = JSON.stringify({ version: 1, id: 'ABCDEF', sender: '', receivedAt: 1, size: 1, smtputf8: false, eightBit: false, attempts: 0, nextAttemptAt: 0, recipients: [{ address: 'a@b', status: 'pending', attempts: 0 }] });
     assert.equal(parseRecord(text, 'ABCDEF').kind, 'ok');
     assert.equal(parseRecord(text, '123456').kind, 'corrupt');
