@@ -10,7 +10,8 @@
  * - At most `concurrency` deliver() calls run at once, at most
  *   `destinationConcurrency` per domain.
  * - Each group's outcome is written (write-temp, fsync, rename) before the
- *   next state change of that message; the file's directory is its state.
+ *   next state change of that message (active-message.ts); the file's
+ *   directory is its state.
  * - At the end of a pass (pass.ts): recipients bounced in it get ONE DSN
  *   (bounce.ts), queued BEFORE they are marked reported (a crash repeats,
  *   never loses, a bounce); null-sender messages never get one. Then the
@@ -19,9 +20,9 @@
  * - `stop(graceMs)` starts no new work and waits up to graceMs for running
  *   deliveries; whatever is unfinished stays on disk (active/ goes back to
  *   incoming/ at the next start, spool.recover()).
- * Failure modes: a thrown deliver() defers the group with 4.3.0; a control
- * file that cannot be parsed (or lost its body) goes to `corrupt/`; an I/O
- * error on the spool is logged and the message retried later.
+ * Failure modes: a thrown deliver() defers the group with 4.3.0; a queue
+ * file that cannot be parsed goes to `corrupt/`; an I/O error on the spool
+ * is logged and the message retried later.
  */
 import type { Logger } from 'pino';
 import type { Deliverer, RecipientOutcome } from './deliverer.ts';
@@ -32,7 +33,8 @@ import { activateMessage } from './activation.ts';
 import { DelivererSlot } from './deliverer-slot.ts';
 import { FlushWatcher } from './flush-watcher.ts';
 import { WaitingSet } from './waiting-set.ts';
-import { applyOutcomes, endOfPass, endsInRemoval, groupByDomain, toDeliveryJob } from './pass.ts';
+import { finishPass, persistState, type ActiveMessage } from './active-message.ts';
+import { applyOutcomes, groupByDomain, toDeliveryJob } from './pass.ts';
 
 export interface SchedulerSettings extends BackoffPolicy {
   concurrency: number;
@@ -70,14 +72,6 @@ interface Waiting {
   dir: WaitDir;
   due: number;
   hint?: QueuedHint;
-}
-
-interface ActiveMessage {
-  record: QueueRecord;
-  body?: Buffer;
-  jobsLeft: number;
-  writes: Promise<void>;
-  gone: boolean;
 }
 
 interface Job {
@@ -323,46 +317,20 @@ export class Scheduler {
     job.msg.jobsLeft--;
     // The last group's state is written by finish() (removal, or the deferred
     // record); writing it here too would only cost two more fsyncs.
-    await this.persist(job.msg, job.msg.jobsLeft > 0);
+    await persistState(this.deps.spool, this.deps.logger, job.msg, job.msg.jobsLeft > 0);
     if (job.msg.jobsLeft === 0) await this.finish(job.msg);
     this.pump();
   }
 
-  /**
-   * Serialised per message: the newest state always wins on disk. Notices a
-   * message deleted by the operator meanwhile (then nothing is written again).
-   */
-  private persist(msg: ActiveMessage, write = true): Promise<void> {
-    const { spool, logger } = this.deps;
-    msg.writes = msg.writes.then(async () => {
-      // A pass that ends in plain removal writes nothing, so there is nothing a deletion could be undone by.
-      if (msg.gone || (!write && endsInRemoval(msg.record))) return;
-      if ((await spool.nextAttempt('active', msg.record.id)) === undefined) {
-        msg.gone = true;
-        logger.info({ qid: msg.record.id, event: 'removed' }, `${msg.record.id}: removed (deleted by the operator)`);
-        return;
-      }
-      if (write) await spool.writeRecord('active', msg.record);
-    });
-    return msg.writes.catch((err: unknown) => logger.error({ qid: msg.record.id, err }, `${msg.record.id}: cannot update queue file: ${String(err)}`));
-  }
-
-  /** End of a pass: bounce, then remove or defer (pass.ts). */
+  /** End of a pass: bounce, then remove or defer (active-message.ts, pass.ts). */
   private async finish(msg: ActiveMessage): Promise<void> {
     const { spool, logger } = this.deps;
-    const rec = msg.record;
-    const now = this.now();
     try {
-      await msg.writes;
-      if (msg.gone) return;
-      const end = await endOfPass({ spool, logger, settings: this.settings, notify: (id) => this.notify(id) }, rec, now);
-      if (end.kind === 'deferred') this.waiting.set(rec.id, { dir: 'deferred', due: end.due });
-    } catch (err) {
-      logger.error({ qid: rec.id, err }, `${rec.id}: queue file update failed, retrying later: ${String(err)}`);
-      const dir = (await spool.locate(rec.id)) ?? 'active';
-      if (dir === 'active' || dir === 'deferred' || dir === 'incoming') this.waiting.set(rec.id, { dir, due: now + this.settings.minBackoffMs });
+      const end = await finishPass({ spool, logger, settings: this.settings, notify: (id) => this.notify(id) }, msg, this.now());
+      if (end.kind === 'deferred') this.waiting.set(msg.record.id, { dir: 'deferred', due: end.due });
+      if (end.kind === 'retry') this.waiting.set(msg.record.id, { dir: end.dir, due: end.due });
     } finally {
-      this.active.delete(rec.id);
+      this.active.delete(msg.record.id);
     }
   }
 }
