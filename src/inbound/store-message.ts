@@ -15,7 +15,6 @@
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RelayConfig } from '../config/schema.ts';
-import { newQueueId } from '../queue/queue-id.ts';
 import { newRecord, type QueueRecord } from '../queue/record.ts';
 import type { MessageWriter, Spool } from '../queue/spool.ts';
 import { LineChecker } from './line-check.ts';
@@ -77,16 +76,16 @@ async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, 
 export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const { stream, session, spool, config } = input;
   const now = input.now();
-  const id = newQueueId(now);
   const sender = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
   const recipients = session.envelope.rcptTo.map((r) => r.address);
   let writer: MessageWriter;
   try {
-    writer = await spool.beginMessage(id);
+    writer = await spool.beginMessage(now);
   } catch (error) {
     await drain(stream);
     return { kind: 'io-error', error, reply: IO_ERROR };
   }
+  const id = writer.id;
   const header = Buffer.from(receivedHeader({ helo: session.hostNameAppearsAs || 'unknown', clientIp: session.remoteAddress, myhostname: config.myhostname, protocol: session.transmissionType || 'SMTP', queueId: id, recipients, tls: tlsInfo(session), now }), 'utf8');
   const checker = new LineChecker(config.inbound.max_line_length);
   const max = config.inbound.max_message_size;

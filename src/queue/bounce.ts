@@ -8,7 +8,6 @@
  * no bounce for a bounce). Returns the new queue id; I/O errors throw.
  */
 import { composeDsn, headerSection } from './dsn.ts';
-import { newQueueId } from './queue-id.ts';
 import { newRecord, type QueueRecord, type RecipientState } from './record.ts';
 import type { Spool } from './spool.ts';
 
@@ -19,15 +18,14 @@ export async function queueBounce(spool: Spool, record: QueueRecord, recipients:
   if (record.sender === '') throw new Error('no bounce for a bounce');
   const head = await spool.readContent('active', record.id, record.size, HEAD_LIMIT).catch(() => Buffer.alloc(0));
   const message = await composeDsn({ record, recipients, originalHeaders: headerSection(head), reportingMta, now });
-  const id = newQueueId(now);
   const eightBit = message.some((b) => b > 127);
-  const writer = await spool.beginMessage(id);
+  const writer = await spool.beginMessage(now);
   try {
     await writer.write(message);
-    await writer.commit(newRecord({ id, sender: '', recipients: [record.sender], receivedAt: now, size: message.length, smtputf8: record.smtputf8, eightBit }));
+    await writer.commit(newRecord({ id: writer.id, sender: '', recipients: [record.sender], receivedAt: now, size: message.length, smtputf8: record.smtputf8, eightBit }));
   } catch (err) {
     await writer.abort();
     throw err;
   }
-  return id;
+  return writer.id;
 }

@@ -3,7 +3,8 @@
  * decides where files live and when directories are fsynced; this module
  * only moves bytes.
  *
- * - `createQueueFile`: a writer for a new file at `tmp`: `write` buffers and
+ * - `createQueueFile`: a writer for a new file at `tmp` (with its inode
+ *   number): `write` buffers and
  *   writes content in batches, `finish(record)` appends record + trailer in
  *   the same write as the last batch and fsyncs the file. The caller then
  *   renames it into place. `discard` closes and unlinks it.
@@ -15,7 +16,7 @@
  *   those, other I/O errors are thrown).
  * - `readContent`: up to `limit` bytes of a file's content.
  */
-import { close as closeCb, fsync as fsyncCb, open as openCb, unlink as unlinkCb, write as writeCb } from 'node:fs';
+import { close as closeCb, fstatSync, fsync as fsyncCb, open as openCb, unlink as unlinkCb, write as writeCb } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkRecord, encodeTail, parseTrailer, TRAILER_MAX } from './queue-file.ts';
@@ -33,6 +34,8 @@ const writeP = (fd: number, buf: Buffer, offset: number, length: number): Promis
 const TAIL_READ = 8 * 1024;
 
 export interface QueueFileWriter {
+  /** The file's inode number (queue-id.ts names new messages by it). */
+  readonly inode: bigint;
   write(chunk: Buffer): Promise<void>;
   /** Appends the record (its `size` must be the bytes written) and fsyncs; the file is closed after. */
   finish(record: QueueRecord): Promise<void>;
@@ -58,6 +61,14 @@ async function readExactly(fh: FileHandle, buf: Buffer, position: number): Promi
 export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
   // A plain descriptor, not a FileHandle: this runs once per accepted message.
   const fd = await openP(tmp, 'wx', 0o600);
+  // fstat of an open descriptor reads the in-memory inode: no disk I/O.
+  let inode: bigint;
+  try {
+    inode = fstatSync(fd, { bigint: true }).ino;
+  } catch (err) {
+    closeCb(fd, () => unlinkCb(tmp, () => undefined));
+    throw err;
+  }
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let written = 0;
@@ -75,6 +86,7 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
     for (let off = 0; off < data.length; ) off += await writeP(fd, data, off, data.length - off);
   };
   return {
+    inode,
     write: async (chunk) => {
       pending.push(chunk);
       pendingBytes += chunk.length;

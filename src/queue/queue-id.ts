@@ -1,22 +1,21 @@
 /**
- * Queue ids: upper-case hex, time-ordered, unique in one spool: milliseconds
- * since the epoch + a 24-bit sequence that starts at a random value and
- * counts up for every id this process makes, e.g. `19A3F2C5B1E7D04A21`
- * (`queueIdTime` reads the time back). Two ids of one process collide only
- * if 2^24 ids are made within one millisecond value (the clock may step
- * back); two processes never make ids for one spool at once (the spool's
- * pid lock). A new message is renamed into place by its id, so uniqueness
- * is what keeps one message from replacing another. `isQueueId` is the only
- * check the file layer needs before using an id in a path (no `/`, no `..`).
+ * Queue ids, as Postfix's long queue ids: the acceptance time and the inode
+ * number of the message's queue file, in upper-case hex, e.g.
+ * `19A3F2C5B1E00004A21` — 11 digits of milliseconds since the epoch (fixed
+ * width from 2004 to 2527; `queueIdTime` reads it back), then the inode
+ * (at least 6 digits). Unique by construction: no two files that exist at
+ * once on one filesystem share an inode, and the spool creates the file
+ * (in `tmp/`, renamed into the queue, so the inode stays) before it names
+ * the message. A clock that steps back cannot make a live message's id
+ * twice, so a new message is never renamed over another.
+ * `isQueueId` is the only check the file layer needs before using an id in
+ * a path (no `/`, no `..`).
  */
-import { randomInt } from 'node:crypto';
 
-const SEQ_SPACE = 0x1000000;
-let seq = randomInt(SEQ_SPACE);
+const TIME_DIGITS = 11;
 
-export function newQueueId(nowMs: number = Date.now()): string {
-  seq = (seq + 1) % SEQ_SPACE;
-  return (nowMs.toString(16) + seq.toString(16).padStart(6, '0')).toUpperCase();
+export function newQueueId(nowMs: number, inode: number | bigint): string {
+  return (Math.max(0, Math.floor(nowMs)).toString(16).padStart(TIME_DIGITS, '0') + inode.toString(16).padStart(6, '0')).toUpperCase();
 }
 
 export function isQueueId(value: string): boolean {
@@ -25,7 +24,6 @@ export function isQueueId(value: string): boolean {
 
 /** The acceptance time (ms) in an id made by `newQueueId`; undefined for any other id. */
 export function queueIdTime(id: string): number | undefined {
-  if (!isQueueId(id) || id.length < 7) return undefined;
-  const ms = parseInt(id.slice(0, -6), 16);
-  return Number.isSafeInteger(ms) ? ms : undefined;
+  if (!isQueueId(id) || id.length < TIME_DIGITS + 6) return undefined;
+  return parseInt(id.slice(0, TIME_DIGITS), 16);
 }

@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DirSyncer } from './dir-sync.ts';
 import { migrateLegacyLayout } from './legacy-layout.ts';
-import { isQueueId } from './queue-id.ts';
+import { isQueueId, newQueueId } from './queue-id.ts';
 import { createQueueFile, readContent, readQueueRecord, rewriteQueueFile } from './queue-file-io.ts';
 import type { ParsedRecord, QueueRecord } from './record.ts';
 
@@ -50,6 +50,8 @@ export type ReadResult = ParsedRecord | { kind: 'missing' };
 
 /** A new message being written: `write` content chunks, then `commit` (durable, in `incoming/`) or `abort`. */
 export interface MessageWriter {
+  /** The message's queue id (queue-id.ts: acceptance time + inode of its file). */
+  readonly id: string;
   write(chunk: Buffer): Promise<void>;
   commit(record: QueueRecord): Promise<void>;
   abort(): Promise<void>;
@@ -142,13 +144,19 @@ export class Spool {
     return undefined;
   }
 
-  /** A new message `id`; it enters the queue (`incoming/`) when `commit` resolves. */
-  async beginMessage(id: string): Promise<MessageWriter> {
-    const final = this.path('incoming', id);
-    const tmp = this.tmpPath(id);
+  /**
+   * A new message accepted at `nowMs`; its id is known once its file exists
+   * (queue-id.ts), and it enters the queue (`incoming/`) when `commit`
+   * resolves.
+   */
+  async beginMessage(nowMs: number): Promise<MessageWriter> {
+    const tmp = this.tmpPath('new');
     const file = await createQueueFile(tmp);
+    const id = newQueueId(nowMs, file.inode);
+    const final = this.path('incoming', id);
     let renamed = false;
     return {
+      id,
       write: (chunk) => file.write(chunk),
       commit: async (record) => {
         if (record.id !== id) throw new Error(`record ${record.id} written as ${id}`);

@@ -69,7 +69,7 @@ export async function fillSpool(spool: string, count: number, size: number, doma
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
-      const id = newQueueId(base + i);
+      const id = newQueueId(base, i); // a fixture: unique by its index, as a live spool's are by inode
       const rcpt = `user${i}@${benchDomain(i % domains)}`;
       const body = Buffer.from(buildMessage({ id: messageId('queued', i), from: 'bench@load.bench.test', to: rcpt, size }));
       const record: QueueRecord = {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { Spool } from '../../src/queue/spool.ts';
-import { newQueueId } from '../../src/queue/queue-id.ts';
 import { newRecord } from '../../src/queue/record.ts';
 import type { Deliverer, DeliveryJob, RecipientOutcome } from '../../src/queue/deliverer.ts';
 import type { SchedulerSettings } from '../../src/queue/scheduler.ts';
@@ -17,9 +16,9 @@ export async function tempSpool(): Promise<{ spool: Spool; dir: string; cleanup:
 
 export async function storeMessage(spool: Spool, sender: string, recipients: string[], opts: { now?: number; body?: string } = {}): Promise<string> {
   const now = opts.now ?? Date.now();
-  const id = newQueueId(now);
+  const w = await spool.beginMessage(now);
+  const id = w.id;
   const body = Buffer.from(opts.body ?? `From: ${sender || 'MAILER-DAEMON'}\r\nTo: ${recipients.join(', ')}\r\nSubject: test ${id}\r\nMessage-ID: <${id}@test>\r\n\r\nhello\r\n`);
-  const w = await spool.beginMessage(id);
   await w.write(body);
   await w.commit(newRecord({ id, sender, recipients, receivedAt: now, size: body.length, smtputf8: false, eightBit: false }));
   return id;

@@ -12,7 +12,7 @@ describe('spool', () => {
     try {
       const interrupted = await storeMessage(spool, 'a@src.test', ['r@dst.test']);
       await spool.move(interrupted, 'incoming', 'active');
-      const w = await spool.beginMessage('ABCDEF0123');
+      const w = await spool.beginMessage(Date.now());
       await w.write(Buffer.from('half written'));
       assert.equal((await readdir(join(dir, 'tmp'))).length, 1);
       assert.deepEqual(await spool.recover(), [interrupted]);
@@ -28,12 +28,12 @@ describe('spool', () => {
   test('an aborted message leaves nothing behind, also after its commit failed', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     try {
-      const w = await spool.beginMessage('ABCDEF0124');
+      const w = await spool.beginMessage(Date.now());
       await w.write(Buffer.from('data'));
       await w.abort();
-      const w2 = await spool.beginMessage('ABCDEF0125');
+      const w2 = await spool.beginMessage(Date.now());
       await w2.write(Buffer.from('data'));
-      const wrongSize = newRecord({ id: 'ABCDEF0125', sender: '', recipients: ['r@dst.test'], receivedAt: 1, size: 5, smtputf8: false, eightBit: false });
+      const wrongSize = newRecord({ id: w2.id, sender: '', recipients: ['r@dst.test'], receivedAt: 1, size: 5, smtputf8: false, eightBit: false });
       await assert.rejects(w2.commit(wrongSize), /record size 5 but 4 bytes/);
       await w2.abort();
       assert.deepEqual(await readdir(join(dir, 'tmp')), []);
