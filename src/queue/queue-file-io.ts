@@ -4,10 +4,10 @@
  * only moves bytes.
  *
  * - `createQueueFile`: a writer for a new file at `tmp` (with its inode
- *   number): `write` buffers and
- *   writes content in batches, `finish(record)` appends record + trailer in
- *   the same write as the last batch and fsyncs the file. The caller then
- *   renames it into place. `discard` closes and unlinks it.
+ *   number): `write` buffers and writes content in batches,
+ *   `finish(record)` appends record + trailer in the same write as the last
+ *   batch and fsyncs the file. The caller then renames it into place.
+ *   `discard` closes and unlinks it.
  * - `rewriteQueueFile`: a copy of `src` with a new record, fsynced at `tmp`
  *   (content copied from `src`, which must hold at least `record.size`
  *   bytes of content, else it throws).

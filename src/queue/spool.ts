@@ -68,7 +68,7 @@ function alive(pid: number): boolean {
 
 export class Spool {
   private readonly dirSync = new DirSyncer();
-  /** Temp names are ID.pid.seq: unique across processes sharing the spool (the CLI writes too). */
+  /** Temp names are NAME.pid.seq: unique across processes sharing the spool (the CLI writes too). */
   private tmpSeq = 0;
 
   private constructor(readonly root: string) {}
