@@ -83,6 +83,8 @@ interface Job {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Messages activated concurrently (rename + read each). */
 const ACTIVATION_BATCH = 32;
+/** Queue files whose next attempt time a scan reads concurrently. */
+const SCAN_STATS = 64;
 /** Above this many waiting messages, a fresh message's content is not kept in memory. */
 const HINT_BODY_WAITING_LIMIT = 256;
 
@@ -211,15 +213,25 @@ export class Scheduler {
   private async scan(): Promise<void> {
     const { spool } = this.deps;
     const seen = new Set<string>();
+    const before = new Set([...this.waiting.entries()].map(([id]) => id));
+    const known = (id: string): boolean => this.waiting.has(id) || this.active.has(id) || this.moving.has(id);
     for (const dir of ['incoming', 'deferred'] as const) {
-      for (const id of await spool.list(dir)) {
-        seen.add(id);
-        if (this.waiting.has(id) || this.active.has(id) || this.moving.has(id)) continue;
-        const due = dir === 'incoming' ? this.now() : ((await spool.nextAttempt(dir, id)) ?? this.now());
-        this.waiting.set(id, { dir, due });
+      const ids = await spool.list(dir);
+      for (const id of ids) seen.add(id);
+      const fresh = ids.filter((id) => !known(id));
+      // The next attempt times (file mtimes) are read SCAN_STATS at a time: one by one, 100,000 deferred messages took seconds.
+      for (let i = 0; i < fresh.length; i += SCAN_STATS) {
+        const chunk = fresh.slice(i, i + SCAN_STATS);
+        const dues = await Promise.all(chunk.map(async (id) => (dir === 'incoming' ? this.now() : ((await spool.nextAttempt(dir, id)) ?? this.now()))));
+        chunk.forEach((id, k) => {
+          if (!known(id)) this.waiting.set(id, { dir, due: dues[k] ?? this.now() });
+        });
+        // Deliveries start while a long scan goes on (a restart with a full queue resumes at once).
+        this.pump();
       }
     }
-    for (const [id, e] of [...this.waiting.entries()]) if (e.dir !== 'active' && !seen.has(id)) this.waiting.delete(id);
+    // Forget what left the spool meanwhile (deleted by the operator); not what inbound handed over during the scan.
+    for (const [id, e] of [...this.waiting.entries()]) if (e.dir !== 'active' && !seen.has(id) && before.has(id)) this.waiting.delete(id);
     this.pump();
   }
 

@@ -25,6 +25,34 @@ async function withScheduler(
 }
 
 describe('scheduler', () => {
+  test('a message handed over by inbound during a scan is not forgotten by that scan', async () => {
+    const d = scriptedDeliverer(() => SENT);
+    await withScheduler(d, async ({ scheduler, spool, clock }) => {
+      const first = await storeMessage(spool, 'a@src.test', ['x@one.test'], { now: clock.t });
+      let late = '';
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const move = spool.move.bind(spool);
+      spool.move = async (...args: Parameters<Spool['move']>) => {
+        if (args[0] === first) await gate; // the first activation is still busy when the late message arrives
+        return move(...args);
+      };
+      const list = spool.list.bind(spool);
+      spool.list = async (dir) => {
+        const ids = await list(dir);
+        if (dir === 'deferred' && late === '') {
+          late = await storeMessage(spool, 'a@src.test', ['y@one.test'], { now: clock.t });
+          scheduler.notify(late);
+        }
+        return ids;
+      };
+      await scheduler.start();
+      release();
+      await scheduler.idle();
+      assert.deepEqual(d.calls.map((c) => c.job.queueId).sort(), [first, late].sort());
+    });
+  });
+
   test('recipients are grouped by domain: one deliver() per (message, domain)', async () => {
     const d = scriptedDeliverer(() => SENT);
     await withScheduler(d, async ({ scheduler, spool, clock }) => {
