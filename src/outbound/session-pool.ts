@@ -29,20 +29,14 @@ export interface PoolKeyParts {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** Canonical text of what a session's verification depended on; computed once per policy object. */
-const authTexts = new WeakMap<PeerAuthentication, string>();
-
+/** Canonical text of what a session's verification depended on. */
 function authText(auth: PeerAuthentication): string {
-  let text = authTexts.get(auth);
-  if (text !== undefined) return text;
   const canon = auth.kind === 'dane'
     ? { k: auth.kind, r: auth.records.map((r) => `${r.usage} ${r.selector} ${r.matchingType} ${hex(r.data)}`).sort(), n: [...auth.referenceNames].sort(), h: auth.halfDane }
     : auth.kind === 'fingerprint'
       ? { k: auth.kind, f: auth.fingerprints.map((f) => `${f.algorithm}:${f.digest}`).sort() }
       : auth.kind === 'pkix' ? { k: auth.kind, n: [...auth.referenceNames].sort() } : { k: auth.kind };
-  text = JSON.stringify(canon);
-  authTexts.set(auth, text);
-  return text;
+  return JSON.stringify(canon);
 }
 
 /** C31: next hop + MX host + IP + port + level + TLSA base + SNI + RRset/auth data. */

@@ -111,13 +111,11 @@ export async function rewriteQueueFile(src: string, tmp: string, record: QueueRe
   try {
     const inp = await open(src, 'r');
     try {
-      const buf = Buffer.allocUnsafe(Math.min(WRITE_BATCH, Math.max(record.size, 1)));
       for (let pos = 0; pos < record.size; ) {
-        const n = Math.min(buf.length, record.size - pos);
-        const chunk = buf.subarray(0, n);
+        const chunk = Buffer.allocUnsafe(Math.min(WRITE_BATCH, record.size - pos));
         await readExactly(inp, chunk, pos);
-        await out.write(Buffer.from(chunk));
-        pos += n;
+        await out.write(chunk);
+        pos += chunk.length;
       }
     } finally {
       await inp.close();
