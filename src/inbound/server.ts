@@ -166,10 +166,26 @@ export class InboundServer {
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
       onSecure: (_socket, session, cb) => this.onSecure(session, cb),
-      onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
+      onAuth: (auth, session, cb) => this.guard(this.onAuth(auth, session, cb), session, cb),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
-      onData: (stream, session, cb) => void this.onData(stream, session, cb),
+      onData: (stream, session, cb) => this.guard(this.onData(stream, session, cb), session, cb),
+    });
+  }
+
+  /**
+   * An async hook never leaves a rejection behind: a bug in one is logged,
+   * the client gets `451 4.3.0` and the daemon goes on (issue: a client that
+   * hung up during DATA used to take the whole process down).
+   */
+  private guard(work: Promise<void>, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    work.catch((err: unknown) => {
+      this.deps.logger.error({ event: 'internal-error', err, client: session.remoteAddress }, `warning: internal error in session from [${session.remoteAddress}]: ${String(err)}`);
+      try {
+        cb(smtpError({ code: 451, text: '4.3.0 Error: internal error' }));
+      } catch {
+        /* the session is gone */
+      }
     });
   }
 
@@ -209,6 +225,10 @@ export class InboundServer {
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
     const result = await storeMessage({ stream, session, spool: this.deps.spool, config: this.config, now: this.deps.now ?? Date.now });
+    if (result.kind === 'client-gone') {
+      this.deps.logger.info({ event: 'lost-connection', client: session.remoteAddress, stage: 'DATA' }, `lost connection after DATA from ${session.clientHostname || 'unknown'}[${session.remoteAddress}]`);
+      return cb(result.error instanceof Error ? result.error : new Error(String(result.error)));
+    }
     if (result.kind !== 'queued') {
       if (result.kind === 'io-error') this.deps.logger.error({ err: result.error, client: session.remoteAddress }, `warning: queue file write error: ${String(result.error)}`);
       else this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, reason: result.reason }, `NOQUEUE: reject: DATA from [${session.remoteAddress}]: ${result.reply.code} ${result.reply.text}`);

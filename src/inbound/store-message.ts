@@ -7,7 +7,10 @@
  * to answer); after a violation (bare LF/CR, overlong line, oversize) the
  * rest is drained and discarded and nothing is left in the spool.
  * Results are values: `queued` | `rejected` (reply to send) | `io-error`
- * (reply 451 4.3.0). Writes are batched by the spool's writer; a
+ * (reply 451 4.3.0) | `client-gone` (the connection closed or timed out
+ * before the final dot: smtp-server destroys the stream with an error; the
+ * half-written file is removed and nothing is queued — Postfix's "lost
+ * connection after DATA"). Never rejects. Writes are batched by the spool's writer; a
  * `queued` result carries the record just written and, for a message of at
  * most KEEP_IN_MEMORY bytes, its content, so the scheduler can deliver it
  * without reading back what it just wrote (the files stay the source of truth
@@ -22,6 +25,7 @@ import { receivedHeader } from './received.ts';
 
 export type StoreResult =
   | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number; record: QueueRecord; body?: Buffer }
+  | { kind: 'client-gone'; error: unknown }
   | { kind: 'rejected'; reason: string; reply: { code: number; text: string } }
   | { kind: 'io-error'; error: unknown; reply: { code: number; text: string } };
 
@@ -41,8 +45,14 @@ function tlsInfo(session: SMTPServerSession): { protocol: string; cipher: string
   return t ? { protocol: t.version ?? 'TLS', cipher: t.name ?? 'unknown' } : undefined;
 }
 
-async function drain(stream: SMTPServerDataStream): Promise<void> {
-  for await (const _ of stream) void _;
+/** Consumes the rest of the stream; false when it ended in an error (client gone). */
+async function drain(stream: SMTPServerDataStream): Promise<boolean> {
+  try {
+    for await (const _ of stream) void _;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Writes header + stream to `writer` while checking lines and size; always drains the stream. */
@@ -82,14 +92,21 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   try {
     writer = await spool.beginMessage(now);
   } catch (error) {
-    await drain(stream);
+    if (!(await drain(stream))) return { kind: 'client-gone', error };
     return { kind: 'io-error', error, reply: IO_ERROR };
   }
   const id = writer.id;
   const header = Buffer.from(receivedHeader({ helo: session.hostNameAppearsAs || 'unknown', clientIp: session.remoteAddress, myhostname: config.myhostname, protocol: session.transmissionType || 'SMTP', queueId: id, recipients, tls: tlsInfo(session), now }), 'utf8');
   const checker = new LineChecker(config.inbound.max_line_length);
   const max = config.inbound.max_message_size;
-  const { size, oversize, writeError, body } = await copyChecked(stream, writer, header, checker, max);
+  let copied: Awaited<ReturnType<typeof copyChecked>>;
+  try {
+    copied = await copyChecked(stream, writer, header, checker, max);
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    return { kind: 'client-gone', error };
+  }
+  const { size, oversize, writeError, body } = copied;
   const violation = checker.finish();
   if (oversize || stream.sizeExceeded) {
     await writer.abort();
