@@ -30,12 +30,15 @@ import { startupDnssecCheck } from '../health/dnssec-guard.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { buildDnsClient, createDeliverer } from '../outbound/create-deliverer.ts';
 import { startObservability } from './serve-observability.ts';
+import { installLastResortHandlers } from './last-resort.ts';
 
 export interface ServeFlags {
   config?: string;
   listen?: string[];
   spool?: string;
   grace?: string;
+  /** Log-and-continue handlers for escaped errors (the `serve` command only; src/cli/last-resort.ts). */
+  lastResort?: boolean;
 }
 
 export const EX_CONFIG = 78;
@@ -115,6 +118,7 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
     const deliverer = await makeDeliverer(config, { logger, dns, startup: true });
     handle = await startRelay(config, { deliverer, logger });
     const observability = metrics ? await startObservability(config, metrics, handle, dns) : undefined;
+    if (flags.lastResort) installLastResortHandlers(logger);
     installSignals({ handle, dns, observability }, flags, logger, makeDeliverer, Number(flags.grace ?? 10) * 1000);
     return handle;
   } catch (err) {
@@ -141,6 +145,6 @@ export function registerServe(program: Command): Command {
     .option('--spool <dir>', 'queue directory; overrides the file')
     .option('--grace <seconds>', 'on SIGTERM, how long in-flight deliveries may finish', '10')
     .action(async (flags: ServeFlags) => {
-      await runServe(flags);
+      await runServe({ ...flags, lastResort: true });
     });
 }

@@ -58,6 +58,7 @@ function build(registry: Registry, probes: () => MetricsProbes) {
   return {
     accepted: new Counter({ name: 'dane_relay_messages_accepted_total', help: 'Messages accepted (250 after fsync)', registers: r }),
     acceptedBytes: new Counter({ name: 'dane_relay_messages_accepted_bytes_total', help: 'Bytes of accepted messages', registers: r }),
+    internalErrors: new Counter({ name: 'dane_relay_internal_errors_total', help: 'Exceptions and rejections caught by the last-resort handlers (each one is a bug)', labelNames: ['kind'], registers: r }),
     rejected: new Counter({ name: 'dane_relay_messages_rejected_total', help: 'Inbound rejections by reason', labelNames: ['reason'], registers: r }),
     recipients: new Counter({ name: 'dane_relay_recipients_total', help: 'Recipient delivery attempts by status', labelNames: ['status'], registers: r }),
     tlsSessions: new Counter({ name: 'dane_relay_tls_sessions_total', help: 'Outbound TLS sessions by state and policy level', labelNames: ['state', 'level'], registers: r }),
@@ -93,6 +94,9 @@ function observeInto(m: Instruments, e: Record<string, unknown>): void {
     case 'accepted':
       m.accepted.inc();
       if (typeof e['size'] === 'number') m.acceptedBytes.inc(e['size']);
+      return;
+    case 'internal-error':
+      m.internalErrors.inc({ kind: str(e['kind'], 'session') });
       return;
     case 'reject':
       m.rejected.inc({ reason: str(e['reason'], 'other') });

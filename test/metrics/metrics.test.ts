@@ -19,6 +19,8 @@ test('metrics: log events move the counters (dotted and nested fields)', async (
   metrics.observe({ event: 'delivery', status: 'sent', dsn: '2.0.0', delay: 0.2 });
   metrics.observe({ event: 'delivery', status: 'deferred', dsn: '4.7.5', diagnostic: 'Server certificate not verified' });
   metrics.observe({ event: 'host-skipped', dsn: '4.7.5', reason: 'TLSA lookup error for mx.example.com:25' });
+  metrics.observe({ event: 'internal-error', kind: 'unhandledRejection' });
+  metrics.observe({ event: 'internal-error' });
   metrics.observe({ event: 'something-else' });
   metrics.observe({ event: 'delivery' });
   metrics.setProbes({ queue: () => ({ messages: 7, oldestAgeSeconds: 42 }), connections: () => ({ inbound: 2, outbound: 1 }) });
@@ -33,6 +35,8 @@ test('metrics: log events move the counters (dotted and nested fields)', async (
   assert.equal(value(text, 'dane_relay_messages_rejected_total{reason="relay-denied"}'), 1);
   assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_mismatch"}'), 1);
   assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_lookup_failure"}'), 1);
+  assert.equal(value(text, 'dane_relay_internal_errors_total{kind="unhandledRejection"}'), 1);
+  assert.equal(value(text, 'dane_relay_internal_errors_total{kind="session"}'), 1);
   assert.equal(value(text, 'dane_relay_queue_messages'), 7);
   assert.equal(value(text, 'dane_relay_queue_oldest_message_age_seconds'), 42);
   assert.equal(value(text, 'dane_relay_open_connections{direction="inbound"}'), 2);
