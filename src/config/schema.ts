@@ -119,6 +119,17 @@ const delivery = z
     inet_protocols: z.enum(['all', 'ipv4', 'ipv6']).default('all'),
     connect_timeout: duration('30s'),
     command_timeout: duration('300s'),
+    helo_timeout: duration('300s'),
+    starttls_timeout: duration('300s'),
+    mail_timeout: duration('300s'),
+    rcpt_timeout: duration('300s'),
+    data_init_timeout: duration('120s'),
+    data_xfer_timeout: duration('180s'),
+    min_data_rate: positive(500),
+    data_done_timeout: duration('600s'),
+    rset_timeout: duration('20s'),
+    quit_timeout: duration('300s'),
+    max_reply_size: z.number().int().min(512).default(65_536),
     connection_reuse: z.strictObject({ max_messages: count(100), idle_timeout: duration('10s') }).prefault({}),
   })
   .prefault({});

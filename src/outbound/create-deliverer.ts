@@ -76,6 +76,7 @@ export async function buildSessionSettings(config: RelayConfig, options: Deliver
   const caText = await readOptional(config.tls.ca_file);
   return {
     myhostname: options.myhostname, connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs,
+    deadlines: options.deadlines, maxReplySize: options.maxReplySize,
     clientCaPem: NO_ISSUER_CA_PEM,
     trustAnchors: caText !== undefined ? parsePemBundle(caText, config.tls.ca_file ?? 'tls.ca_file') : defaultTrustAnchors(),
   };

@@ -8,13 +8,19 @@
  *   `transactionLog`): it tracks the SMTP stage from the commands sent, keeps
  *   the plaintext EHLO reply (to tell "STARTTLS not offered" from "refused"),
  *   and counts bytes nodemailer discarded after the STARTTLS reply (C32).
- *   It keeps no message content and a bounded amount of text.
+ *   It keeps no message content and a bounded amount of text. It also
+ *   drives the session's `StageClock` (deadline.ts): commands sent, replies
+ *   received, connection established, TLS upgraded, body written.
+ * - A stage whose deadline passed (`timedOut`) is a timeout at that stage:
+ *   4.4.2 `conversation with H[ip] timed out while …` (4.4.1 at connect),
+ *   never a handshake failure (so never the plaintext retry at `may`).
  * - `errorToFailure` maps a set-up error to a `next-host` outcome and a
  *   Postfix-wording reason: required TLS not offered/refused → 4.7.4, TLS
  *   handshake failure (any error after STARTTLS was accepted and before the
  *   handshake completed) → 4.7.5 (`Cannot start TLS: handshake failure`),
  *   greeting/EHLO replies and network errors per core/outcome.
  */
+import type { StageClock } from './deadline.ts';
 import {
   classifyFailure, hostName, parseReply, type AttemptOutcome, type HostLabel, type SessionFailure, type SmtpStage,
 } from '../core/outcome.ts';
@@ -45,6 +51,12 @@ export class SessionTap {
   /** The last EHLO reply received before TLS (bounded). */
   plaintextEhlo = '';
   lastError: NodemailerError | undefined;
+  /** A stage deadline passed; `stage` is the stage that was being waited on. */
+  timedOut = false;
+  /** The stage clock of this connection, fed from nodemailer's transaction log. */
+  clock: StageClock | undefined;
+  /** Called when the TCP connection is established (the adapter keeps the plain socket). */
+  onEstablished: (() => void) | undefined;
   private secure = false;
   readonly logger: Record<'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', LogFn>;
 
@@ -60,11 +72,24 @@ export class SessionTap {
 
   private onInfo(entry: unknown, message: unknown): void {
     const tnx = (entry as { tnx?: string } | undefined)?.tnx;
-    if (tnx === 'network' && typeof message === 'string' && message.includes('established')) {
+    if (typeof message !== 'string') return;
+    if (tnx === 'network' && message.includes('established')) {
       this.connected = true;
       if (this.stage === 'connect') this.stage = 'greeting';
+      this.onEstablished?.();
+      this.clock?.established();
     }
-    if (typeof message === 'string' && message.includes('upgraded with STARTTLS')) this.secure = true;
+    if (message.includes('upgraded with STARTTLS')) {
+      this.secure = true;
+      this.clock?.upgraded();
+    }
+    if (tnx === 'message') this.clock?.bodyWritten(); // nodemailer logs the end of the body stream
+  }
+
+  /** The deadline of `stage` passed: later errors are read as a timeout there. */
+  expire(stage: SmtpStage | 'quit'): void {
+    this.timedOut = true;
+    if (stage !== 'quit') this.stage = stage;
   }
 
   private onWarn(entry: unknown): void {
@@ -76,11 +101,13 @@ export class SessionTap {
     const tnx = (entry as { tnx?: string } | undefined)?.tnx;
     if (typeof message !== 'string') return;
     if (tnx === 'client') {
+      this.clock?.command(message);
       const hit = COMMAND_STAGE.find(([re]) => re.test(message));
       if (hit) this.stage = hit[1];
       return;
     }
     if (tnx !== 'server') return;
+    this.clock?.reply(message);
     if (this.stage === 'ehlo' && !this.secure) this.plaintextEhlo = message.slice(0, 4096);
     if (this.stage === 'starttls' && message.startsWith('2')) this.stage = 'tls-handshake';
     if (this.stage === 'data' && message.startsWith('354')) this.stage = 'message';
@@ -97,9 +124,9 @@ export function failureOutcome(dsn: string, diagnostic: string): AttemptOutcome 
 }
 
 /** A network-level failure as core/outcome sees it. */
-export function networkFailure(err: NodemailerError, stage: SmtpStage): SessionFailure {
+export function networkFailure(err: NodemailerError, stage: SmtpStage, timedOut = false): SessionFailure {
   const code = err.originalCode ?? err.code ?? '';
-  const cause = err.code === 'ETIMEDOUT' || code === 'ETIMEDOUT' ? 'timeout'
+  const cause = timedOut || err.code === 'ETIMEDOUT' || code === 'ETIMEDOUT' ? 'timeout'
     : code === 'ECONNREFUSED' ? 'refused'
     : /closed/i.test(err.message) ? 'closed' : 'error';
   const detail = cause === 'refused' ? 'Connection refused' : err.message.replace(/\s+/g, ' ').slice(0, 200);
@@ -110,6 +137,11 @@ export interface SetupFailure { outcome: AttemptOutcome; reason: string; handsha
 
 /** An error during connect/greeting/EHLO/STARTTLS → why this address is not used. */
 export function errorToFailure(err: NodemailerError, tap: SessionTap, host: HostLabel): SetupFailure {
+  if (tap.timedOut) {
+    // A stage deadline passed (issue 19): a transient failure of this host, never a TLS fallback.
+    const outcome = classifyFailure(host, { kind: 'network', stage: tap.connected ? tap.stage : 'connect', cause: 'timeout', detail: 'deadline' });
+    return { outcome, reason: outcome.kind === 'sent' ? '' : outcome.diagnostic, handshakeFailed: false };
+  }
   const reply = err.response ? parseReply(err.response) : null;
   // STARTTLS was accepted and the handshake did not complete (nodemailer reports ETLS or ESOCKET).
   const inHandshake = tap.stage === 'tls-handshake' && !reply;

@@ -16,6 +16,11 @@
  *   any unknown state is closed, never reused.
  * - `reset()` sends RSET and resolves true on 250; on anything else the
  *   session is closed and false returned.
+ * - Every wait is bounded by the connection's `StageClock` (deadline.ts):
+ *   MAIL, each RCPT, DATA, the body (scaled by size), the final reply, RSET.
+ *   A passed deadline destroys the connection: `send` resolves `broken` with
+ *   cause `timeout` at that stage (4.4.2), `reset` false; the session is
+ *   closed, so the pool never takes it back.
  */
 import type { Readable } from 'node:stream';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
@@ -85,6 +90,7 @@ export class SmtpSession {
       return Promise.resolve({ kind: 'unsupported', dsn: '5.6.7', detail });
     }
     this.state = 'busy';
+    this.tap.clock?.transaction(env.size, env.recipients.length);
     this.uses++;
     this.cleanSince = null;
     const envelope = {
@@ -92,6 +98,7 @@ export class SmtpSession {
     };
     return new Promise((resolve) => {
       this.conn.send(envelope, body, (err, info) => {
+        this.tap.clock?.operationDone();
         const result = err ? this.mapError(err as NodemailerError) : this.mapInfo(info);
         if (this.state === 'busy') this.state = result.kind === 'done' || result.kind === 'refused' ? 'ready' : 'closed';
         if (result.kind === 'done' && result.rejected.length === 0) this.cleanSince = Date.now();
@@ -114,7 +121,7 @@ export class SmtpSession {
     }
     if (err.code === 'EMESSAGE' && /size/i.test(err.message)) return { kind: 'refused', stage: 'mail', reply: SIZE_REPLY, rejected: [] };
     if (err.code === 'ESTREAM' || (err.code === 'EENVELOPE' && !reply)) return { kind: 'local', detail: err.message };
-    const f = networkFailure(err, this.tap.stage);
+    const f = networkFailure(err, this.tap.stage, this.tap.timedOut);
     return f.kind === 'network' ? { kind: 'broken', stage: f.stage, cause: f.cause, detail: f.detail } : { kind: 'local', detail: err.message };
   }
 
@@ -128,9 +135,11 @@ export class SmtpSession {
   reset(): Promise<boolean> {
     if (!this.alive || this.state !== 'ready') return Promise.resolve(false);
     this.state = 'busy';
+    this.tap.clock?.resetting();
     return new Promise((resolve) => {
       const onEnd = (): void => finish(false);
       const finish = (ok: boolean): void => {
+        this.tap.clock?.operationDone();
         this.conn.removeListener('end', onEnd);
         if (this.state !== 'busy') { resolve(false); return; }
         this.state = ok ? 'ready' : 'closed';

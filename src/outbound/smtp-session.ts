@@ -17,6 +17,16 @@
  *   sent and MAIL FROM never is (C16). `checkServerIdentity` is not used.
  * - Bytes the server sent in plaintext after its STARTTLS reply are discarded
  *   by nodemailer (C32); we count them (`injectionBytes`) for a log event.
+ * - Every wait has a total deadline as well as the idle timeout
+ *   (`commandTimeoutMs`): a `StageClock` (deadline.ts) per connection times
+ *   connect, greeting, EHLO, STARTTLS with its handshake, the EHLO inside TLS,
+ *   and later each command and the DATA stages. When one passes the socket is
+ *   destroyed (the TLS socket and the TCP socket under it) and the attempt
+ *   is a transient failure of this host (4.4.2 `conversation with H[ip] timed
+ *   out while …`): never a plaintext retry, never a pooled session.
+ *   nodemailer's own timers are set as looser backstops. One reply is
+ *   limited to `maxReplySize` bytes (an endless continuation ends the
+ *   session: nodemailer's `maxResponseSize`).
  * - Every failure is a value (`OpenResult`/`SendResult`), never a throw.
  */
 import type { X509Certificate } from 'node:crypto';
@@ -26,6 +36,7 @@ import type { EffectivePolicy } from '../core/effective-policy.ts';
 import type { PresentedChain, TlsVerdict } from '../core/tls-verdict.ts';
 import { verifyPeer } from '../core/verify-peer.ts';
 import { hostName, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
+import { StageClock, openBudget, type ClockStage, type StageBudgets } from './deadline.ts';
 import { SessionTap, errorToFailure, failureOutcome, type NodemailerError } from './session-errors.ts';
 import { SmtpSession } from './session.ts';
 
@@ -36,7 +47,12 @@ export interface SessionTarget { mxHost: string; ip: string; port: number; polic
 export interface SessionSettings {
   myhostname: string;
   connectTimeoutMs: number;
+  /** Idle limit: the longest silence inside any stage (nodemailer socketTimeout). */
   commandTimeoutMs: number;
+  /** Total limit of each stage (connectMs here wins over connectTimeoutMs). */
+  deadlines: StageBudgets;
+  /** Bytes one reply may have, continuation lines included. */
+  maxReplySize: number;
   /** PEM given to the TLS client as its only CA (issues nothing). */
   clientCaPem: string;
   /** The local PKIX store, for verifyPeer. */
@@ -97,21 +113,55 @@ function modeOf(policy: ConnectPolicy): Mode {
 
 interface Raw { conn: SMTPConnection; tap: SessionTap; err?: NodemailerError }
 
+type Sock = { destroyed: boolean; destroy(err?: Error): void };
+
+/**
+ * A deadline passed: destroy the connection with a timeout error. nodemailer's
+ * socket error path then fails whatever waits (connect callback, send
+ * callback, 'end' for RSET) and closes it. During and after STARTTLS the
+ * TLS socket and the TCP socket under it are both destroyed.
+ */
+function expire(conn: SMTPConnection, tap: SessionTap, plain: () => Sock | undefined, stage: ClockStage): void {
+  tap.expire(stage);
+  const err = Object.assign(new Error(`deadline passed while waiting at stage ${stage}`), { code: 'ETIMEDOUT' }) as NodemailerError;
+  const sock = conn._socket as unknown as Sock | false | null | undefined;
+  if (sock && !sock.destroyed) sock.destroy(err);
+  else {
+    tap.lastError ??= err;
+    conn.close();
+  }
+  const under = plain();
+  if (under && under !== sock && !under.destroyed) under.destroy();
+}
+
 function connectRaw(t: SessionTarget, s: SessionSettings, mode: Mode): Promise<Raw> {
   const tap = new SessionTap();
+  const d = s.deadlines;
   const conn = new SMTPConnection({
     host: t.ip, port: t.port, name: s.myhostname,
     ...(t.policy.sni ? { servername: t.policy.sni } : {}),
     requireTLS: mode === 'require', opportunisticTLS: mode === 'opportunistic', ignoreTLS: mode === 'none',
     tls: { rejectUnauthorized: false, ca: [s.clientCaPem] },
-    connectionTimeout: s.connectTimeoutMs, greetingTimeout: s.commandTimeoutMs, socketTimeout: s.commandTimeoutMs,
+    // nodemailer's phase timers are backstops behind the StageClock, which fires first.
+    connectionTimeout: openBudget(d) + 1000, greetingTimeout: Math.max(d.heloMs, d.starttlsMs) + 1000,
+    socketTimeout: s.commandTimeoutMs, maxResponseSize: s.maxReplySize,
     logger: tap.logger, transactionLog: true,
-  });
+  } as SMTPConnection.Options);
+  let plainSocket: Sock | undefined;
+  const clock = new StageClock(d, (stage) => expire(conn, tap, () => plainSocket, stage));
+  tap.clock = clock;
+  tap.onEstablished = () => { plainSocket = conn._socket as unknown as Sock; };
+  clock.begin();
   return new Promise((resolve) => {
     let settled = false;
-    const done = (err?: NodemailerError): void => { if (!settled) { settled = true; resolve({ conn, tap, ...(err ? { err } : {}) }); } };
+    const done = (err?: NodemailerError): void => {
+      if (settled) return;
+      settled = true;
+      clock.operationDone();
+      resolve({ conn, tap, ...(err ? { err } : {}) });
+    };
     conn.on('error', (err: NodemailerError) => { tap.lastError = err; done(err); });
-    conn.once('end', () => { tap.closed = true; done(tap.lastError ?? Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' })); });
+    conn.once('end', () => { tap.closed = true; clock.stop(); done(tap.lastError ?? Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' })); });
     conn.connect((err) => done(err as NodemailerError | undefined));
   });
 }
