@@ -185,7 +185,7 @@ export class StageClock {
   private arm(stage: ClockStage, ms: number): void {
     this.disarm();
     this.current = stage;
-    this.stageTimer = setTimeout(() => this.fire(stage), ms);
+    this.stageTimer = setTimeout(() => this.fire(this.current ?? stage), ms);
     this.stageTimer.unref();
   }
 
