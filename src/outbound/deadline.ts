@@ -99,7 +99,7 @@ export class StageClock {
 
   /** Start: connecting (and the outer limit for the whole set-up). */
   begin(): void {
-    this.operation(openBudget(this.budgets));
+    this.operation(openBudget(this.budgets), 'connect');
     this.arm('connect', this.budgets.connectMs);
   }
 
@@ -149,12 +149,12 @@ export class StageClock {
   /** A transaction is about to start (sets the body transfer limit and the outer limit). */
   transaction(size: number, recipients: number): void {
     this.messageSize = size;
-    this.operation(sendBudget(this.budgets, size, recipients));
+    this.operation(sendBudget(this.budgets, size, recipients), 'mail');
   }
 
   /** An RSET is about to be sent. */
   resetting(): void {
-    this.operation(this.budgets.rsetMs);
+    this.operation(this.budgets.rsetMs, 'reset');
   }
 
   /** The operation finished (session ready or closed): the outer limit is cleared. */
@@ -170,9 +170,10 @@ export class StageClock {
     this.awaited.length = 0;
   }
 
-  private operation(ms: number): void {
+  /** Outer limit; on expiry the stage reported is the one being timed, else `first`. */
+  private operation(ms: number, first: ClockStage): void {
     this.operationDone();
-    this.outerTimer = setTimeout(() => this.fire(this.current ?? this.awaited[0] ?? 'connect'), ms);
+    this.outerTimer = setTimeout(() => this.fire(this.current ?? this.awaited[0] ?? first), ms);
     this.outerTimer.unref();
   }
 
