@@ -16,14 +16,15 @@
  * (N ≥ 2, a cached connection), belong to the same session. A first-use status
  * line with no TLS line before it was sent in plaintext. `tls=` on a status
  * line (Postfix 3.10+ `smtp_log_tls_feature_status`) is carried as the
- * feature. Contract: never throws; a line that is not a Postfix line, or not
+ * feature. Local deliveries (local, virtual, pipe) are not transport and are
+ * skipped; `error` and `qmgr` status lines (relay=none) count as outcomes. Contract: never throws; a line that is not a Postfix line, or not
  * one the report needs, returns [] (counted as skipped by the caller).
  */
 import type { LogEvent, Status, TlsStateOrPlain } from './event.ts';
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))\s+\S+\s+(.*)$/;
 const TRADITIONAL = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+(.*)$/;
-const PROGRAM = /^[\w.-]+(?:\/[\w.-]+)*\/(smtp|lmtp|qmgr|smtpd|cleanup|bounce|error|local|virtual|pipe)\[(\d+)\]: (.*)$/;
+const PROGRAM = /^[\w.-]+(?:\/[\w.-]+)*\/(smtp|lmtp|qmgr|error)\[(\d+)\]: (.*)$/;
 const TLS_LINE = /^(Verified|Trusted|Untrusted|Anonymous) TLS connection established to (\S+?): /;
 const STATUS_LINE = /^(\w+): to=<([^>]*)>, (?:orig_to=<[^>]*>, )?relay=([^,]+), (?:conn_use=(\d+), )?delay=[^,]+, (?:delays=[^,]+, )?(?:tls=([^,]+), )?(?:dsn=([^,]+), )?status=(\w+) \((.*)\)$/;
 const FROM_LINE = /^(\w+): from=<[^>]*>, size=(\d+), nrcpt=(\d+)/;
@@ -48,9 +49,12 @@ export class PostfixMaillogReader {
     const m = PROGRAM.exec(head.rest);
     if (!m) return [];
     const [, program = '', pid = '', text = ''] = m;
-    if (program === 'smtp' || program === 'lmtp') return this.smtp(`${program}${pid}`, text, head.time);
-    if (program === 'qmgr') return this.qmgr(text, head.time);
-    return [];
+    if (program === 'qmgr') {
+      const q = this.qmgr(text, head.time);
+      if (q.length > 0) return q;
+    }
+    // status lines: smtp/lmtp sessions; error (relay=none) and qmgr lines never had a session
+    return this.smtp(`${program}${pid}`, text, head.time);
   }
 
   private split(line: string): { time: number | undefined; rest: string } | undefined {

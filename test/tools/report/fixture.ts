@@ -3,6 +3,17 @@
  * dotted keys and nested objects mixed), with junk lines, and the exact counts
  * a report of it must give. Event i is at T0 + i minutes.
  */
+import { ReportAccumulator, DEFAULT_LIMITS, type ReportFilter } from '../../../src/tools/report/summary.ts';
+
+/** The report of a log text (a final newline adds no line). */
+export function summariseText(text: string, filter: ReportFilter = {}, limits = DEFAULT_LIMITS) {
+  const acc = new ReportAccumulator(filter, limits);
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) acc.addLine(line);
+  return acc.result();
+}
+
 export const T0 = Date.parse('2026-11-01T00:00:00.000Z');
 const MIN = 60_000;
 

@@ -6,13 +6,9 @@ import { ReportAccumulator, DEFAULT_LIMITS } from '../../../src/tools/report/sum
 import { TimeSeries } from '../../../src/tools/report/timeseries.ts';
 import { renderHtml, escapeHtml } from '../../../src/tools/report/render-html.ts';
 import { renderText } from '../../../src/tools/report/render-text.ts';
-import { EXPECTED, syntheticLog, T0 } from './fixture.ts';
+import { EXPECTED, syntheticLog, summariseText, T0 } from './fixture.ts';
 
-function summarise(text: string, filter = {}, limits = DEFAULT_LIMITS) {
-  const acc = new ReportAccumulator(filter, limits);
-  for (const line of text.split('\n').slice(0, -1)) acc.addLine(line);
-  return acc.result();
-}
+const summarise = summariseText;
 
 describe('report: cause classification (C30 audit of refusals)', () => {
   const cases: Array<[string | undefined, string, string]> = [
