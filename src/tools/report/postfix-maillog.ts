@@ -30,6 +30,7 @@ const STATUS_LINE = /^(\w+): to=<([^>]*)>, (?:orig_to=<[^>]*>, )?relay=([^,]+), 
 const FROM_LINE = /^(\w+): from=<[^>]*>, size=(\d+), nrcpt=(\d+)/;
 const EXPIRED_LINE = /^(\w+): from=<[^>]*>, status=expired/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const SEEN_LIMIT = 200_000;
 const STATUSES: readonly string[] = ['sent', 'deferred', 'bounced', 'expired'];
 
 interface Session { relay: string; state: TlsStateOrPlain; qid?: string }
@@ -38,7 +39,7 @@ export class PostfixMaillogReader {
   /** Per smtp PID: the TLS line not yet joined to a status line, and the session in use. */
   private readonly pending = new Map<string, Session>();
   private readonly current = new Map<string, Session>();
-  /** qmgr logs `from=… (queue active)` at every retry: count a message once. */
+  /** qmgr logs `from=… (queue active)` at every retry: count a message once (the last SEEN_LIMIT ids). */
   private readonly seen = new Set<string>();
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -73,7 +74,7 @@ export class PostfixMaillogReader {
     if (tls) {
       const state = tls[1] as TlsStateOrPlain;
       const relay = tls[2] ?? '';
-      this.pending.set(proc, { relay, state });
+      this.remember(this.pending, proc, { relay, state });
       return [{ kind: 'tls', time, domain: undefined, state, daneResult: undefined, mx: hostOf(relay) }];
     }
     const s = STATUS_LINE.exec(text);
@@ -96,8 +97,18 @@ export class PostfixMaillogReader {
     const p = this.pending.get(proc);
     this.pending.delete(proc);
     const session: Session = p && p.relay === relay ? { ...p, qid } : { relay, state: 'plaintext', qid };
-    this.current.set(proc, session);
+    this.remember(this.current, proc, session);
     return session.state;
+  }
+
+  /** Bounded memory over any log length: the oldest entry goes when a table is full (insertion order). */
+  private remember<V>(table: Set<string> | Map<string, V>, key: string, value?: V): void {
+    if (!table.has(key) && table.size >= SEEN_LIMIT) {
+      const oldest = table.keys().next().value;
+      if (oldest !== undefined) table.delete(oldest);
+    }
+    if (table instanceof Set) table.add(key);
+    else table.set(key, value as V);
   }
 
   private qmgr(text: string, time: number | undefined): LogEvent[] {
@@ -105,7 +116,7 @@ export class PostfixMaillogReader {
     if (f) {
       const qid = f[1] ?? '';
       if (this.seen.has(qid)) return [];
-      this.seen.add(qid);
+      this.remember(this.seen, qid);
       return [{ kind: 'accepted', time, domain: undefined, qid, size: Number(f[2]), nrcpt: Number(f[3]) }];
     }
     const e = EXPIRED_LINE.exec(text);
