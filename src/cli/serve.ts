@@ -109,7 +109,7 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
     return undefined;
   }
   const metrics = config.metrics.listen === null ? undefined : createMetrics();
-  const logger = createLogger(config.log, undefined, metrics ? (fields) => metrics.observe(fields) : undefined);
+  const logger = createLogger(config.log, undefined, metrics ? (fields) => metrics.observe(fields) : undefined, config.myhostname);
   let dns: DnsClient | undefined;
   let handle: RelayHandle | undefined;
   try {

@@ -150,6 +150,9 @@ const log = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     file: path,
+    format: z.enum(['json', 'postfix']).default('json'),
+    maillog: path,
+    tls_feature_status: z.boolean().default(false),
   })
   .prefault({});
 

@@ -234,9 +234,9 @@ export class InboundServer {
       else this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, reason: result.reason }, `NOQUEUE: reject: DATA from [${session.remoteAddress}]: ${result.reply.code} ${result.reply.text}`);
       return cb(smtpError(result.reply));
     }
-    const { id, size, sender, nrcpt, record, body } = result;
+    const { id, size, sender, nrcpt, messageId, record, body } = result;
     this.deps.logger.info(
-      { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size },
+      { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size, messageId },
       `${id}: from=<${sender}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
     );
     cb(null, `2.0.0 Ok: queued as ${id}`);

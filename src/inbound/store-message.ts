@@ -22,9 +22,10 @@ import { newRecord, type QueueRecord } from '../queue/record.ts';
 import type { MessageWriter, Spool } from '../queue/spool.ts';
 import { LineChecker } from './line-check.ts';
 import { receivedHeader } from './received.ts';
+import { MessageIdScanner } from './message-id.ts';
 
 export type StoreResult =
-  | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number; record: QueueRecord; body?: Buffer }
+  | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number; messageId: string; record: QueueRecord; body?: Buffer }
   | { kind: 'client-gone'; error: unknown }
   | { kind: 'rejected'; reason: string; reply: { code: number; text: string } }
   | { kind: 'io-error'; error: unknown; reply: { code: number; text: string } };
@@ -56,7 +57,7 @@ async function drain(stream: SMTPServerDataStream): Promise<boolean> {
 }
 
 /** Writes header + stream to `writer` while checking lines and size; always drains the stream. */
-async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, header: Buffer, checker: LineChecker, max: number): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
+async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, header: Buffer, checker: LineChecker, max: number, messageId: MessageIdScanner): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
   let size = header.length;
   let writeError: unknown;
   let oversize = false;
@@ -71,6 +72,7 @@ async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, 
   await write(header);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     if (writeError !== undefined || checker.feed(chunk) || oversize) continue;
+    messageId.feed(chunk);
     size += chunk.length;
     if (size - header.length > max) {
       oversize = true;
@@ -100,8 +102,9 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const checker = new LineChecker(config.inbound.max_line_length);
   const max = config.inbound.max_message_size;
   let copied: Awaited<ReturnType<typeof copyChecked>>;
+  const messageId = new MessageIdScanner();
   try {
-    copied = await copyChecked(stream, writer, header, checker, max);
+    copied = await copyChecked(stream, writer, header, checker, max, messageId);
   } catch (error) {
     await writer.abort().catch(() => undefined);
     return { kind: 'client-gone', error };
@@ -127,5 +130,5 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
     await writer.abort();
     return { kind: 'io-error', error, reply: IO_ERROR };
   }
-  return { kind: 'queued', id, size, sender, nrcpt: recipients.length, record, ...(body ? { body } : {}) };
+  return { kind: 'queued', id, size, sender, nrcpt: recipients.length, messageId: messageId.value(), record, ...(body ? { body } : {}) };
 }

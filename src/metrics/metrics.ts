@@ -68,19 +68,22 @@ function build(registry: Registry, probes: () => MetricsProbes) {
       async collect() { const q = await probes().queue?.(); if (q) this.set(q.messages); } }),
     queueOldest: new Gauge({ name: 'dane_relay_queue_oldest_message_age_seconds', help: 'Age of the oldest queued message', registers: r,
       async collect() { const q = await probes().queue?.(); if (q) this.set(q.oldestAgeSeconds); } }),
-    dnsLookups: new Gauge({ name: 'dane_relay_dns_lookups', help: 'DNS lookup results since start, by type and security status', labelNames: ['type', 'result'], registers: r,
+    // Counts since start kept by the DNS client: counters (Prometheus naming), set from the probe at scrape time.
+    dnsLookups: new Counter({ name: 'dane_relay_dns_lookups_total', help: 'DNS lookup results, by type and security status', labelNames: ['type', 'result'], registers: r,
       collect() {
         const d = probes().dns?.();
-        for (const [type, results] of Object.entries(d?.byType ?? {})) {
+        if (!d) return;
+        this.reset();
+        for (const [type, results] of Object.entries(d.byType)) {
           for (const [result, n] of Object.entries(results as Record<string, unknown>)) {
-            if (result !== 'queries' && typeof n === 'number') this.set({ type, result }, n);
+            if (result !== 'queries' && typeof n === 'number' && n > 0) this.inc({ type, result }, n);
           }
         }
       } }),
-    dnsCache: new Gauge({ name: 'dane_relay_dns_cache', help: 'DNS cache hits and misses since start', labelNames: ['outcome'], registers: r,
-      collect() { const d = probes().dns?.(); if (d) { this.set({ outcome: 'hit' }, d.cacheHits); this.set({ outcome: 'miss' }, d.cacheMisses); } } }),
-    dnsQueries: new Gauge({ name: 'dane_relay_dns_queries_sent', help: 'DNS queries sent to resolvers since start', registers: r,
-      collect() { const d = probes().dns?.(); if (d) this.set(d.queriesSent); } }),
+    dnsCache: new Counter({ name: 'dane_relay_dns_cache_lookups_total', help: 'DNS cache lookups, by outcome', labelNames: ['outcome'], registers: r,
+      collect() { const d = probes().dns?.(); if (d) { this.reset(); this.inc({ outcome: 'hit' }, d.cacheHits); this.inc({ outcome: 'miss' }, d.cacheMisses); } } }),
+    dnsQueries: new Counter({ name: 'dane_relay_dns_queries_sent_total', help: 'DNS queries sent to resolvers', registers: r,
+      collect() { const d = probes().dns?.(); if (d) { this.reset(); this.inc(d.queriesSent); } } }),
     connections: new Gauge({ name: 'dane_relay_open_connections', help: 'Open SMTP connections', labelNames: ['direction'], registers: r,
       collect() { const c = probes().connections?.(); if (c) { this.set({ direction: 'inbound' }, c.inbound); this.set({ direction: 'outbound' }, c.outbound); } } }),
   };

@@ -31,6 +31,7 @@ describe('dane-relay report (CLI)', () => {
     assert.equal(d.lines, EXPECTED.lines);
     assert.deepEqual(d.recipients, EXPECTED.recipients);
     assert.deepEqual(d.tls.sessions, EXPECTED.sessions);
+    assert.deepEqual(d.tls.deliveries, EXPECTED.deliveries);
     assert.deepEqual(d.refusals.map((x: { cause: string; hostsSkipped: number; deferred: number; bounced: number }) => [x.cause, x.hostsSkipped, x.deferred, x.bounced]), EXPECTED.refusals);
   });
 
@@ -76,7 +77,7 @@ describe('dane-relay report (CLI)', () => {
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /<style>/);
     assert.match(html, /<svg[\s\S]*<\/svg>/);
-    for (const caption of ['Deliveries by status', 'TLS sessions by state', 'Top recipient domains', 'Refusals to deliver by cause']) {
+    for (const caption of ['Deliveries by status', 'Deliveries by TLS state (recipients sent)', 'TLS sessions established, by state', 'Top recipient domains', 'Refusals to deliver by cause']) {
       assert.ok(html.includes(`<caption>${caption}</caption>`), caption);
     }
     assert.doesNotMatch(html, /<script|<link|src=|url\(|@import|https?:/i);

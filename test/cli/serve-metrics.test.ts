@@ -90,7 +90,7 @@ test('serve with metrics: counters follow a verified delivery; /healthz flips wh
     assert.equal(metricValue(text, 'dane_relay_messages_accepted_total'), 1);
     assert.equal(metricValue(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}'), 1);
     assert.equal(metricValue(text, 'dane_relay_queue_messages'), 0);
-    assert.ok((metricValue(text, 'dane_relay_dns_lookups{type="TLSA",result="secure"}') ?? 0) >= 1, text);
+    assert.ok((metricValue(text, 'dane_relay_dns_lookups_total{type="TLSA",result="secure"}') ?? 0) >= 1, text);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     resolver.setValidating(false);
     await waitFor('/healthz to report not ready', 10_000, async () => (await fetch(`${base}/healthz`)).status === 503);

@@ -27,8 +27,12 @@ export interface PostfixInstanceOptions {
   baseDir: string;
   /** Port of Postfix's smtpd on 127.0.0.1. */
   smtpdPort: number;
-  /** Where Postfix relays everything: dane-relay's listener. */
-  relayhost: { host: string; port: number };
+  /**
+   * Where Postfix relays everything (dane-relay's listener); without it the
+   * instance delivers itself, by MX, with `smtp_tls_security_level = dane`
+   * over DNSSEC (the reference DANE client the relay is compared with).
+   */
+  relayhost?: { host: string; port: number };
   myhostname?: string;
   /** Source master.cf; default /etc/postfix/master.cf. */
   masterCfSource?: string;
@@ -111,12 +115,12 @@ append_dot_mydomain = no
 }
 
 function mainCf(o: PostfixInstanceOptions, dirs: PrivateInstanceDirs): string {
-  return `# Private tier-2 lab instance (generated): loopback only, relays everything.
+  const route = o.relayhost
+    ? `relayhost = [${o.relayhost.host}]:${o.relayhost.port}\nsmtp_tls_security_level = none\nsmtp_dns_support_level = disabled\n`
+    : 'smtp_tls_security_level = dane\nsmtp_dns_support_level = dnssec\nsmtp_tls_loglevel = 1\nsmtp_host_lookup = dns\n';
+  return `# Private tier-2 lab instance (generated): loopback only, ${o.relayhost ? 'relays everything' : 'delivers by MX with DANE'}.
 ${privateInstanceMainCf(dirs, { baseDir: o.baseDir, myhostname: o.myhostname ?? 'postfix.lab.test', mydomain: 'lab.test' })}smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-relayhost = [${o.relayhost.host}]:${o.relayhost.port}
-smtp_tls_security_level = none
-smtp_dns_support_level = disabled
-queue_run_delay = 5s
+${route}queue_run_delay = 5s
 minimal_backoff_time = 5s
 maximal_backoff_time = 10s
 `;

@@ -62,7 +62,8 @@ export function renderHtml(d: ReportData): string {
     ['not ours / unparseable', d.skipped], ['filtered out', d.filteredOut], ['messages accepted', d.messages.accepted],
   ]);
   const status = htmlTable('Deliveries by status', ['status', 'messages', 'recipients'], STATUSES.map((s) => [s, d.messages.byStatus[s], d.recipients[s]]));
-  const tls = htmlTable('TLS sessions by state', ['state', 'sessions'], TLS_STATES.map((s) => [s, d.tls.sessions[s]]));
+  const tls = htmlTable('Deliveries by TLS state (recipients sent)', ['state', 'deliveries'], TLS_STATES.map((s) => [s, d.tls.deliveries[s]])) +
+    htmlTable('TLS sessions established, by state', ['state', 'sessions'], TLS_STATES.filter((s) => s !== 'plaintext').map((s) => [s, d.tls.sessions[s]]));
   const domains = htmlTable('Top recipient domains', ['domain', 'total', ...STATUSES, ...TLS_STATES],
     d.domains.top.map((r) => [r.domain, r.total, ...STATUSES.map((s) => r.status[s]), ...TLS_STATES.map((s) => r.tls[s])]));
   const refusals = htmlTable('Refusals to deliver by cause', ['cause', 'hosts skipped', 'deferred', 'bounced'],
@@ -70,5 +71,5 @@ export function renderHtml(d: ReportData): string {
   const examples = d.refusals.flatMap((r) => r.examples.map((e) => [r.cause, e.time, e.domain, e.mx, e.dsn, e.text]));
   const exTable = htmlTable('Refusal examples', ['cause', 'time', 'domain', 'mx', 'dsn', 'text'], examples).replace('<table>', '<table class="ex">');
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>dane-relay report</title><style>${CSS}</style></head>\n<body>\n<h1>dane-relay report</h1>\n` +
-    `${overview}<h2>TLS states over time</h2>\n${svgChart(d)}\n${status}${tls}${domains}${refusals}${exTable}</body></html>\n`;
+    `${overview}<h2>Deliveries by TLS state over time</h2>\n${svgChart(d)}\n${status}${tls}${domains}${refusals}${exTable}</body></html>\n`;
 }

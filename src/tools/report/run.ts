@@ -3,6 +3,8 @@
  * write the HTML page.
  *
  * Contract: returns the exit status instead of exiting — 0 summary printed,
+ * 1 the input held lines but not one was recognised (neither the relay's
+ * JSON nor a Postfix-format maillog: the summary would be all zeros),
  * 2 usage error (bad --since/--until) or a log/HTML file that cannot be read
  * or written (message on stderr). Never throws for bad log content.
  */
@@ -56,6 +58,10 @@ export async function runReport(opts: ReportOptions, io: ReportIo): Promise<numb
   if ('error' in r) {
     io.stderr(`dane-relay report: ${r.error}\n`);
     return 2;
+  }
+  if (r.data.lines > 0 && r.data.events === 0 && r.data.filteredOut === 0) {
+    io.stderr(`dane-relay report: none of the ${r.data.lines} lines is a dane-relay log event or a Postfix maillog line it reads\n`);
+    return 1;
   }
   io.stdout(opts.json ? JSON.stringify(r.data, null, 2) + '\n' : renderText(r.data));
   if (opts.html !== undefined) {

@@ -3,11 +3,17 @@
  * at the end. Counters only, so memory stays flat however long the log is.
  *
  * Contract:
- * - `addLine` never throws; non-JSON and foreign lines count as `skipped`,
- *   lines outside the --since/--until/--domain filter as `filteredOut`
- *   (with a time filter, an event without a time is filtered out).
- * - TLS sessions count `tls` events by state; `plaintext` counts deliveries
- *   sent without TLS (the same rule for the per-domain columns and the chart).
+ * - `addLine` never throws. It reads the relay's JSON lines and
+ *   Postfix-format maillog lines (any Postfix's, or the relay's own
+ *   `log.maillog`; postfix-maillog.ts), mixed freely. Lines that are
+ *   neither, or that the report does not need, count as `skipped`; lines
+ *   outside the --since/--until/--domain filter as `filteredOut` (with a time
+ *   filter, an event without a time is filtered out).
+ * - Deliveries by TLS state count recipients `sent`, by the state of the
+ *   session they went over (`plaintext` without TLS): the same rule for the
+ *   per-domain columns and the chart. TLS sessions are counted separately,
+ *   from the TLS events (a reused session carries many deliveries; a failed
+ *   attempt is a session without a delivery).
  * - Recipients by status count delivery events (a recipient deferred twice
  *   then sent counts once in each). Messages by status count distinct queue
  *   ids, tracked in a FIFO window of `maxTrackedQids`; when the window
@@ -18,6 +24,7 @@
  * Vocabulary and DSN meaning: DESIGN.md; refusal causes: cause.ts (C30 audit trail).
  */
 import { CAUSE_LABELS, classifyCause, type Cause } from './cause.ts';
+import { PostfixMaillogReader } from './postfix-maillog.ts';
 import { parseLine, STATUSES, TLS_STATES, type LogEvent, type Status, type TlsStateOrPlain } from './event.ts';
 import { TimeSeries, type Series } from './timeseries.ts';
 
@@ -34,7 +41,8 @@ export interface ReportData {
   range: { first: string | null; last: string | null };
   messages: { accepted: number; bytes: number; recipients: number; byStatus: Record<Status, number>; approximate: boolean };
   recipients: Record<Status, number>;
-  tls: { sessions: Record<TlsStateOrPlain, number>; dane: Record<string, number> };
+  /** `deliveries`: recipients sent, by TLS state; `sessions`: TLS sessions established (no `plaintext`). */
+  tls: { deliveries: Record<TlsStateOrPlain, number>; sessions: Record<TlsStateOrPlain, number>; dane: Record<string, number> };
   domains: { distinct: number; approximate: boolean; top: DomainRow[] };
   refusals: RefusalRow[];
   series: Series;
@@ -52,6 +60,8 @@ export class ReportAccumulator {
   private readonly qids = new Map<string, number>();
   private readonly recipients = zeroStatus();
   private readonly sessions = zeroTls();
+  private readonly deliveries = zeroTls();
+  private readonly maillog = new PostfixMaillogReader();
   private readonly dane: Record<string, number> = {};
   private readonly domains = new Map<string, DomainRow>(); private domainsApprox = false;
   private readonly refusals = new Map<Cause, RefusalRow>();
@@ -61,8 +71,12 @@ export class ReportAccumulator {
 
   addLine(line: string): void {
     this.lines++;
-    const ev = parseLine(line);
-    if (!ev) { this.skipped++; return; }
+    const events = line.trimStart().startsWith('{') ? [parseLine(line)].filter((e) => e !== undefined) : this.maillog.read(line);
+    if (events.length === 0) { this.skipped++; return; }
+    for (const ev of events) this.addParsed(ev);
+  }
+
+  private addParsed(ev: LogEvent): void {
     if (!this.passes(ev)) { this.filteredOut++; return; }
     this.events++;
     if (ev.time !== undefined) {
@@ -90,7 +104,6 @@ export class ReportAccumulator {
       case 'tls':
         if (ev.state) this.sessions[ev.state]++;
         if (ev.daneResult) this.dane[ev.daneResult] = (this.dane[ev.daneResult] ?? 0) + 1;
-        if (ev.state && ev.time !== undefined) this.series.add(ev.time, ev.state);
         return;
       case 'delivery':
         this.addDelivery(ev);
@@ -108,19 +121,17 @@ export class ReportAccumulator {
   }
 
   private addDelivery(ev: Extract<LogEvent, { kind: 'delivery' }>): void {
-    // `plaintext` = delivered without TLS. A deferral/bounce without a TLS state may never
-    // have reached a host (DNS failure, skipped hosts), so it has no state at all.
-    const state = ev.state === 'plaintext' && ev.status !== 'sent' ? undefined : ev.state;
-    if (state === 'plaintext') {
-      this.sessions.plaintext++;
-      if (ev.time !== undefined) this.series.add(ev.time, 'plaintext');
-    }
     if (!ev.status) return;
     this.recipients[ev.status]++;
     if (ev.qid) this.messageStatus(ev.qid, ev.status);
     const row = this.domainRow(ev.domain ?? '(none)');
     row.total++; row.status[ev.status]++;
-    if (state) row.tls[state]++;
+    // TLS states are those of deliveries made: a deferral or bounce may never have reached a host.
+    if (ev.status === 'sent') {
+      this.deliveries[ev.state]++;
+      row.tls[ev.state]++;
+      if (ev.time !== undefined) this.series.add(ev.time, ev.state);
+    }
     if (ev.status === 'deferred' || ev.status === 'bounced' || ev.status === 'expired') {
       const r = this.refusal(classifyCause(ev.dsn, ev.text), ev);
       if (ev.status === 'bounced') r.bounced++; else r.deferred++;
@@ -173,7 +184,7 @@ export class ReportAccumulator {
       range: { first: iso(this.first), last: iso(this.last) },
       messages: { accepted: this.accepted, bytes: this.bytes, recipients: this.acceptedRcpts, byStatus: { ...this.msgStatus }, approximate: this.msgApprox },
       recipients: { ...this.recipients },
-      tls: { sessions: { ...this.sessions }, dane: { ...this.dane } },
+      tls: { deliveries: { ...this.deliveries }, sessions: { ...this.sessions }, dane: { ...this.dane } },
       domains: {
         distinct: this.domains.size, approximate: this.domainsApprox,
         top: [...this.domains.values()].sort((a, b) => b.total - a.total || a.domain.localeCompare(b.domain)).slice(0, this.limits.topDomains),

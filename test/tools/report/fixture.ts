@@ -3,6 +3,17 @@
  * dotted keys and nested objects mixed), with junk lines, and the exact counts
  * a report of it must give. Event i is at T0 + i minutes.
  */
+import { ReportAccumulator, DEFAULT_LIMITS, type ReportFilter } from '../../../src/tools/report/summary.ts';
+
+/** The report of a log text (a final newline adds no line). */
+export function summariseText(text: string, filter: ReportFilter = {}, limits = DEFAULT_LIMITS) {
+  const acc = new ReportAccumulator(filter, limits);
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) acc.addLine(line);
+  return acc.result();
+}
+
 export const T0 = Date.parse('2026-11-01T00:00:00.000Z');
 const MIN = 60_000;
 
@@ -64,7 +75,9 @@ export const EXPECTED = {
   accepted: 4, bytes: 3800, acceptedRecipients: 10,
   recipients: { sent: 4, deferred: 5, bounced: 3, expired: 0 },
   messages: { sent: 3, deferred: 3, bounced: 1, expired: 0 },
-  sessions: { Verified: 2, Trusted: 1, Untrusted: 1, Anonymous: 1, plaintext: 1 },
+  sessions: { Verified: 2, Trusted: 1, Untrusted: 1, Anonymous: 1, plaintext: 0 },
+  /** recipients sent, by the state of their session */
+  deliveries: { Verified: 1, Trusted: 1, Untrusted: 1, Anonymous: 0, plaintext: 1 },
   dane: { ok: 3, not_applicable: 1 },
   distinctDomains: 11,
   refusals: [

@@ -6,13 +6,9 @@ import { ReportAccumulator, DEFAULT_LIMITS } from '../../../src/tools/report/sum
 import { TimeSeries } from '../../../src/tools/report/timeseries.ts';
 import { renderHtml, escapeHtml } from '../../../src/tools/report/render-html.ts';
 import { renderText } from '../../../src/tools/report/render-text.ts';
-import { EXPECTED, syntheticLog, T0 } from './fixture.ts';
+import { EXPECTED, syntheticLog, summariseText, T0 } from './fixture.ts';
 
-function summarise(text: string, filter = {}, limits = DEFAULT_LIMITS) {
-  const acc = new ReportAccumulator(filter, limits);
-  for (const line of text.split('\n').slice(0, -1)) acc.addLine(line);
-  return acc.result();
-}
+const summarise = summariseText;
 
 describe('report: cause classification (C30 audit of refusals)', () => {
   const cases: Array<[string | undefined, string, string]> = [
@@ -68,7 +64,8 @@ describe('report: summary of the synthetic log', () => {
     assert.deepEqual(d.messages.byStatus, EXPECTED.messages);
     assert.equal(d.messages.approximate, false);
   });
-  test('TLS sessions by state and DANE results', () => {
+  test('deliveries by TLS state (recipients sent), TLS sessions separately, and DANE results', () => {
+    assert.deepEqual(d.tls.deliveries, EXPECTED.deliveries);
     assert.deepEqual(d.tls.sessions, EXPECTED.sessions);
     assert.deepEqual(d.tls.dane, EXPECTED.dane);
   });
@@ -80,7 +77,8 @@ describe('report: summary of the synthetic log', () => {
     assert.deepEqual(broken?.status, { sent: 1, deferred: 1, bounced: 0, expired: 0 });
     assert.equal(broken?.tls.Trusted, 1);
     assert.equal(d.domains.top.find((r) => r.domain === 'plain.test')?.tls.plaintext, 1);
-    assert.equal(d.domains.top.find((r) => r.domain === 'reject.test')?.tls.Verified, 1);
+    // a bounce over a Verified session is not a delivery: per-domain TLS columns count recipients sent
+    assert.equal(d.domains.top.find((r) => r.domain === 'reject.test')?.tls.Verified, 0);
   });
   test('C16/C4/C14/C29: refusals grouped by cause with counts and bounded examples', () => {
     assert.deepEqual(d.refusals.map((r) => [r.cause, r.hostsSkipped, r.deferred, r.bounced]), EXPECTED.refusals);
