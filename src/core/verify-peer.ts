@@ -93,6 +93,7 @@ function verifyPkix(referenceNames: string[], leaf: X509Certificate, pkix: Retur
 export function verifyPeer(auth: PeerAuthentication, chain: PresentedChain, ctx: VerifyContext): TlsVerdict {
   if (chain.certificates.length === 0) {
     const required = auth.kind !== 'none';
+    // C18: a peer without a certificate (anonymous cipher suite) never authenticates.
     return { state: 'Anonymous', authenticated: !required, pkixTrusted: false, ...(required ? { reason: 'no certificate presented' } : {}) };
   }
   const parsed = parseChain(chain);
