@@ -20,9 +20,9 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.ts';
+import { EX_CONFIG } from '../config/errors.ts';
 import type { RelayConfig } from '../config/schema.ts';
 import { createLogger } from '../log/logger.ts';
-import { readFile } from 'node:fs/promises';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { startRelay, type RelayHandle } from '../relay.ts';
 import type { DnsClient } from '../dns/index.ts';
@@ -41,15 +41,12 @@ export interface ServeFlags {
   lastResort?: boolean;
 }
 
-export const EX_CONFIG = 78;
+export { EX_CONFIG };
 
 type MakeDeliverer = (config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }) => Promise<Deliverer>;
 
 async function defaultDeliverer(config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }): Promise<Deliverer> {
-  if (deps.startup) {
-    const policyFile = config.tls.policy_file === null ? undefined : await readFile(config.tls.policy_file, 'utf8');
-    await startupDnssecCheck(config, deps.dns, deps.logger, policyFile);
-  }
+  if (deps.startup) await startupDnssecCheck(config, deps.dns, deps.logger);
   return createDeliverer(config, { logger: deps.logger, dns: deps.dns });
 }
 
