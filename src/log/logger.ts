@@ -6,7 +6,9 @@
  *
  * Contract: one logger per process, created from the frozen config and
  * passed down (no module singleton). `createLogger` throws only for an
- * unusable log file (a configuration error).
+ * unusable log file (a configuration error). `reopenLogFile` reopens
+ * `log.file` by name (after logrotate renamed it; `serve` calls it on
+ * SIGHUP, as nginx and Postfix's postlogd do); for stdout it does nothing.
  */
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
@@ -33,4 +35,14 @@ export function createLogger(config: RelayConfig['log'], name = 'dane-relay', on
 /** A logger that writes nothing (tests). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+interface Reopenable { reopen(): void }
+
+/** Reopens the logger's file by its name (log rotation); a no-op when logging to stdout. */
+export function reopenLogFile(logger: Logger): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (stream !== process.stdout && stream !== null && typeof stream === 'object' && typeof (stream as Partial<Reopenable>).reopen === 'function') {
+    (stream as Reopenable).reopen();
+  }
 }
