@@ -46,3 +46,16 @@ export function reopenLogFile(logger: Logger): void {
     (stream as Reopenable).reopen();
   }
 }
+
+/**
+ * The logger of an administration command (`queue delete|hold|release|requeue`)
+ * run beside the relay: appends synchronously to the relay's `log.file`
+ * under the name `dane-relay/postsuper` (as Postfix's `postfix/postsuper`);
+ * undefined when the relay logs to stdout (the command's own output is then
+ * the only record).
+ */
+export function adminLogger(config: RelayConfig['log']): Logger | undefined {
+  if (config.file === null) return undefined;
+  const options = { name: 'dane-relay/postsuper', level: config.level, timestamp: pino.stdTimeFunctions.isoTime };
+  return pino(options, pino.destination({ dest: config.file, mkdir: true, sync: true }));
+}
