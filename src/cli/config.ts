@@ -8,7 +8,8 @@
  * `dane-relay: config error: <key or file: line N>: <problem>` on stderr and
  * exit 78 (EX_CONFIG; systemd's RestartPreventExitStatus=78). On success the
  * effective configuration as YAML (durations in milliseconds, paths
- * absolute) and the table sizes on stdout, exit 0. No DNS, no sockets.
+ * absolute) and the table sizes on stdout (nothing with `--quiet`), exit 0.
+ * No DNS, no sockets.
  */
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
@@ -31,14 +32,15 @@ const processIo: ConfigCliIo = {
 };
 
 /** Validates `file` (or the embedded defaults); returns the exit status it set. */
-export function configCheck(file: string | undefined, io: ConfigCliIo = processIo): number {
+export function configCheck(file: string | undefined, io: ConfigCliIo = processIo, quiet = false): number {
   try {
     const config = loadConfig(file);
     const tables = configTables(config);
+    io.setExitCode(0);
+    if (quiet) return 0;
     io.stdout(`# dane-relay: configuration ${file ?? '(embedded defaults)'} is valid; durations in milliseconds\n`);
     io.stdout(`# tls policy table: ${tables.policy.entries.size} entries; transport table: ${tables.transport.entries.size} entries\n`);
     io.stdout(stringify(config));
-    io.setExitCode(0);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -54,6 +56,7 @@ export function registerConfig(program: Command, io: ConfigCliIo = processIo): C
     .command('check')
     .description('validate the configuration as serve does; exit 0 when valid, 78 on an error')
     .option('-c, --config <file>', 'YAML configuration file (default: none, embedded defaults)')
-    .action((flags: { config?: string }) => { configCheck(flags.config, io); });
+    .option('-q, --quiet', 'print nothing when the configuration is valid')
+    .action((flags: { config?: string; quiet?: boolean }) => { configCheck(flags.config, io, flags.quiet === true); });
   return program;
 }
