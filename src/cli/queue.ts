@@ -1,19 +1,28 @@
 /**
- * `dane-relay queue list|show ID|flush|delete ID [--spool DIR] [--config FILE]`
- * — mailq / postqueue -f / postsuper -d on the spool files, for a running or
- * a stopped relay (queue/admin.ts).
+ * `dane-relay queue list|show ID|flush|delete ID…|hold ID…|release ID…|requeue ID…
+ *  [--spool DIR] [--config FILE]` — mailq / postqueue -f / postsuper -d, -h,
+ * -H, -r on the spool files, for a running or a stopped relay
+ * (queue/admin.ts). delete, hold, release and requeue are written to the
+ * relay's `log.file` as Postfix's postsuper does (`QID: removed`,
+ * `QID: placed on hold`, `QID: released from hold`, `QID: requeued`).
  *
  * `list` prints Postfix's mailq layout: `*` after the id marks a message
  * being delivered (active), `!` one on hold, `#` a corrupt file; deferred
  * recipients show their last reason in parentheses. `--json` prints the
  * records. `flush` creates `<spool>/flush`, which a running relay notices
- * within a second (a stopped relay at its next start). Exit status: 0 ok,
- * 1 message not found / no spool, 78 bad config.
+ * within a second (a stopped relay at its next start). `show` prints times
+ * as ISO 8601 (UTC). Exit status: 0 ok, 1 a message not found or not
+ * movable / no spool, 78 bad config.
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.ts';
-import { deleteMessage, findMessage, listQueue, openExistingSpool, requestFlush, SpoolMissingError, type QueueEntry } from '../queue/admin.ts';
+import { adminLogger } from '../log/logger.ts';
+import {
+  deleteMessage, findMessage, holdMessage, listQueue, openExistingSpool, releaseMessage, requestFlush, requeueMessage, SpoolMissingError,
+  type AdminOutcome, type QueueEntry,
+} from '../queue/admin.ts';
 import type { Spool } from '../queue/spool.ts';
 
 export interface QueueCliIo {
@@ -65,9 +74,16 @@ export function formatList(entries: QueueEntry[]): string {
   return out.join('\n') + '\n';
 }
 
-async function spoolFor(flags: QueueFlags): Promise<Spool> {
+interface Target { spool: Spool; log: Logger | undefined }
+
+async function targetFor(flags: QueueFlags): Promise<Target> {
   const config = loadConfig(flags.config, { spool: flags.spool });
-  return openExistingSpool(config.spool);
+  return { spool: await openExistingSpool(config.spool), log: adminLogger(config.log, config.myhostname) };
+}
+
+/** Epoch-millisecond fields of a record (`receivedAt`, `nextAttemptAt`, …) as ISO 8601 for people. */
+function humanTimes(key: string, value: unknown): unknown {
+  return /At$/.test(key) && typeof value === 'number' ? new Date(value).toISOString() : value;
 }
 
 async function show(spool: Spool, id: string, io: QueueCliIo): Promise<number> {
@@ -77,7 +93,7 @@ async function show(spool: Spool, id: string, io: QueueCliIo): Promise<number> {
     return 1;
   }
   io.stdout(`*** ENVELOPE RECORDS ${entry.dir}/${id} ***\n`);
-  io.stdout(entry.kind === 'ok' ? JSON.stringify(entry.record, null, 2) + '\n' : `corrupt: ${entry.reason}\n`);
+  io.stdout(entry.kind === 'ok' ? JSON.stringify(entry.record, humanTimes, 2) + '\n' : `corrupt: ${entry.reason}\n`);
   io.stdout('*** MESSAGE CONTENTS ***\n');
   const content = entry.kind === 'ok' ? spool.readContent(entry.dir, id, entry.record.size) : readFile(spool.path(entry.dir, id));
   io.stdout((await content.catch(() => Buffer.from('(queue file unreadable)\n'))).toString('utf8'));
@@ -85,9 +101,43 @@ async function show(spool: Spool, id: string, io: QueueCliIo): Promise<number> {
   return 0;
 }
 
-async function run(flags: QueueFlags, io: QueueCliIo, action: (spool: Spool) => Promise<number>): Promise<void> {
+type AdminAction = (spool: Spool, id: string) => Promise<AdminOutcome>;
+
+/** What each postsuper-like command does, and the words it logs. */
+const ADMIN: Record<string, { action: AdminAction; done: string; describe: string }> = {
+  delete: { action: async (s, id) => ((await deleteMessage(s, id)) ? { kind: 'done', from: 'deferred' } : { kind: 'missing' }), done: 'removed', describe: 'delete messages (postsuper -d)' },
+  hold: { action: holdMessage, done: 'placed on hold', describe: 'put messages on hold: never delivered until released (postsuper -h)' },
+  release: { action: (s, id) => releaseMessage(s, id), done: 'released from hold', describe: 'release held messages, due now (postsuper -H)' },
+  requeue: { action: requeueMessage, done: 'requeued', describe: 'requeue messages (also from hold), due now (postsuper -r)' },
+};
+
+function refusal(id: string, out: AdminOutcome): string {
+  if (out.kind === 'active') return `${id}: being delivered now; try again after this attempt`;
+  if (out.kind === 'not-held') return `${id}: not on hold (in ${out.dir}/)`;
+  return `${id}: no such message`;
+}
+
+async function administer(target: Target, word: string, ids: string[], io: QueueCliIo): Promise<number> {
+  const what = ADMIN[word];
+  if (!what) return 2;
+  let status = 0;
+  for (const id of ids) {
+    const out = await what.action(target.spool, id);
+    if (out.kind !== 'done') {
+      io.stderr(`dane-relay: queue: ${refusal(id, out)}\n`);
+      status = 1;
+      continue;
+    }
+    target.log?.info({ event: 'queue-admin', qid: id, action: word }, `${id}: ${what.done}`);
+    io.stdout(`${id}: ${what.done}\n`);
+  }
+  return status;
+}
+
+async function run(flags: QueueFlags, io: QueueCliIo, action: (spool: Spool, target: Target) => Promise<number>): Promise<void> {
   try {
-    io.setExitCode(await action(await spoolFor(flags)));
+    const target = await targetFor(flags);
+    io.setExitCode(await action(target.spool, target));
   } catch (err) {
     if (!(err instanceof ConfigError) && !(err instanceof SpoolMissingError)) throw err;
     io.stderr(`dane-relay: ${err.message}\n`);
@@ -116,15 +166,10 @@ export function registerQueue(program: Command, io: QueueCliIo = processIo): Com
       return 0;
     }),
   );
-  common(queue.command('delete').argument('<id>', 'queue id').description('delete a message (postsuper -d)')).action(async (id: string, flags: QueueFlags) =>
-    run(flags, io, async (spool) => {
-      if (!(await deleteMessage(spool, id))) {
-        io.stderr(`dane-relay: queue: ${id}: no such message\n`);
-        return 1;
-      }
-      io.stdout(`${id}: removed\n`);
-      return 0;
-    }),
-  );
+  for (const [word, what] of Object.entries(ADMIN)) {
+    common(queue.command(word).argument('<id...>', 'queue ids').description(what.describe)).action(async (ids: string[], flags: QueueFlags) =>
+      run(flags, io, (_spool, target) => administer(target, word, ids, io)),
+    );
+  }
   return queue;
 }

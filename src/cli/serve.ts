@@ -8,7 +8,9 @@
  *
  * Signals: SIGTERM / SIGINT stop accepting, let in-flight deliveries finish
  * within 10 s (`--grace`), exit 0 with everything unfinished still queued.
- * SIGHUP re-reads the same file with the same flags: a bad new config is
+ * SIGHUP first reopens `log.file` by name (log rotation: logrotate renames
+ * the file, then signals; config/logrotate/dane-relay), then re-reads the
+ * same file with the same flags: a bad new config is
  * logged and the old one kept; a good one is applied (relay.reload) with a
  * fresh delivery engine built from it (the DNS client and the metrics
  * listener are kept: `dns.*` and `metrics.*` changes need a restart).
@@ -20,9 +22,9 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type ConfigOverrides } from '../config/load.ts';
+import { EX_CONFIG } from '../config/errors.ts';
 import type { RelayConfig } from '../config/schema.ts';
-import { createLogger } from '../log/logger.ts';
-import { readFile } from 'node:fs/promises';
+import { createLogger, reopenLogFile } from '../log/logger.ts';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { startRelay, type RelayHandle } from '../relay.ts';
 import type { DnsClient } from '../dns/index.ts';
@@ -41,15 +43,12 @@ export interface ServeFlags {
   lastResort?: boolean;
 }
 
-export const EX_CONFIG = 78;
+export { EX_CONFIG };
 
 type MakeDeliverer = (config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }) => Promise<Deliverer>;
 
 async function defaultDeliverer(config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }): Promise<Deliverer> {
-  if (deps.startup) {
-    const policyFile = config.tls.policy_file === null ? undefined : await readFile(config.tls.policy_file, 'utf8');
-    await startupDnssecCheck(config, deps.dns, deps.logger, policyFile);
-  }
+  if (deps.startup) await startupDnssecCheck(config, deps.dns, deps.logger);
   return createDeliverer(config, { logger: deps.logger, dns: deps.dns });
 }
 
@@ -78,7 +77,10 @@ function installSignals(run: Running, flags: ServeFlags, logger: Logger, makeDel
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void reload(run, flags, logger, makeDeliverer));
+  process.on('SIGHUP', () => {
+    reopenLogFile(logger);
+    void reload(run, flags, logger, makeDeliverer);
+  });
 }
 
 async function reload({ handle, dns }: Running, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer): Promise<void> {

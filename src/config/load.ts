@@ -10,7 +10,9 @@
  *   `config error: inbound.max_message_size: expected number, received string`.
  *   Unknown keys, wrong types, bad CIDRs, unreadable files (cert, key,
  *   users_file, ca_file, policy_file, transport_file), a cert/key pair that
- *   does not load, a malformed users file, AUTH without TLS.
+ *   does not load, a malformed users file, AUTH without TLS, an unknown TLS
+ *   level, and every policy-table and transport-table entry (config/tables.ts
+ *   parses them here, once; a policy-file error names the file and line).
  * - Relative paths resolve against the working directory at load time.
  * - The result is deep-frozen: load once, pass down, never mutate.
  */
@@ -21,16 +23,12 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { relayConfigSchema, type RelayConfig } from './schema.ts';
 import { readUsersFile } from './users-file.ts';
+import { ConfigError } from './errors.ts';
+import { configTables } from './tables.ts';
 
 export type { RelayConfig } from './schema.ts';
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG';
-  constructor(message: string) {
-    super(`config error: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** Top-level keys merged over the file before validation (CLI flags). */
 export type ConfigOverrides = Record<string, unknown>;
@@ -43,6 +41,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => [...issue.path, k]);
     return `${keys.map(pathOf).join(', ')}: unknown key`;
+  }
+  if (issue.code === 'invalid_value') {
+    const got = 'input' in issue ? ` "${String(issue.input)}"` : '';
+    return `${pathOf(issue.path)}: unknown value${got}, expected one of ${issue.values.map(String).join(', ')}`;
   }
   const message = issue.code === 'invalid_type' ? issue.message.replace(/^Invalid input: /, '') : issue.message;
   return `${pathOf(issue.path)}: ${message}`;
@@ -107,7 +109,7 @@ function checkFiles(c: RelayConfig): void {
 export function parseConfig(input: unknown): RelayConfig {
   const raw = input ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(top level): expected a mapping of keys');
-  const result = relayConfigSchema.safeParse(raw);
+  const result = relayConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const first = result.error.issues[0];
     throw new ConfigError(first ? describeIssue(first) : 'invalid configuration');
@@ -115,7 +117,9 @@ export function parseConfig(input: unknown): RelayConfig {
   const config = result.data;
   resolvePaths(config);
   checkFiles(config);
-  return deepFreeze(config);
+  const frozen = deepFreeze(config);
+  configTables(frozen);
+  return frozen;
 }
 
 /** The embedded defaults (no file, no overrides). */

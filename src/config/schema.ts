@@ -8,9 +8,10 @@
  * - Durations accept a number of SECONDS or a string `<n>[s|m|h|d|w]`
  *   (`300s`, `5m`, `1h`, `5d`); after parsing EVERY DURATION IS IN
  *   MILLISECONDS (`config.dns.timeout === 2000`). Sizes are bytes.
- * - Only syntax is checked here for `tls.policy` and `delivery.transport`
- *   values (non-empty strings); config/tls-policy-map.ts and
- *   config/transport-map.ts parse them. CIDRs are checked with ipaddr.js.
+ * - `tls.security_level` and `tls.dane_insecure_mx_policy` are enums.
+ *   Only syntax is checked here for `tls.policy` and `delivery.transport`
+ *   values (non-empty strings); config/tables.ts parses them once at load
+ *   (through tls-policy-map.ts and transport-map.ts). CIDRs: ipaddr.js.
  * - File readability (cert, key, users_file, ca_file, policy_file,
  *   transport_file) and resolution of relative paths against the working
  *   directory are done by config/load.ts, not here.
@@ -18,6 +19,7 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { hostname } from 'node:os';
+import { INSECURE_MX_POLICIES, TLS_LEVELS } from '../core/tls-level.ts';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -100,8 +102,9 @@ const dns = z
 
 const tls = z
   .strictObject({
-    security_level: nonEmpty.default('dane'),
-    dane_insecure_mx_policy: nonEmpty.default('dane'),
+    // Enums: a typo (`dnae`) is a load-time error, never a level decided later (C19).
+    security_level: z.enum(TLS_LEVELS).default('dane'),
+    dane_insecure_mx_policy: z.enum(INSECURE_MX_POLICIES).default('dane'),
     policy: z.record(nonEmpty, nonEmpty).default({}),
     policy_file: path,
     ca_file: path,

@@ -40,7 +40,7 @@
 import type { DestinationPolicy, Fingerprint } from '../core/effective-policy.ts';
 import { defaultMatch } from '../core/policy.ts';
 import { isInsecureMxPolicy, isTlsLevel, type InsecureMxPolicy, type TlsLevel } from '../core/tls-level.ts';
-import { ConfigError } from './load.ts';
+import { ConfigError } from './errors.ts';
 
 /** One parsed right-hand side; `insecureMxPolicy` only when the entry sets it. */
 export interface PolicyEntry {
@@ -177,9 +177,12 @@ export function parsePolicyTable(text: string, source: string): PolicyTable {
   return table;
 }
 
-/** The table from the YAML `tls.policy` map plus, optionally, the text of `tls.policy_file`. */
-export function buildPolicyTable(entries: Record<string, string>, fileText?: string): PolicyTable {
-  const table = fileText === undefined ? { entries: new Map<string, PolicyEntry>() } : parsePolicyTable(fileText, 'tls.policy_file');
+/**
+ * The table from the YAML `tls.policy` map plus, optionally, the text of
+ * `tls.policy_file`; `fileSource` names the file in errors.
+ */
+export function buildPolicyTable(entries: Record<string, string>, fileText?: string, fileSource = 'tls.policy_file'): PolicyTable {
+  const table = fileText === undefined ? { entries: new Map<string, PolicyEntry>() } : parsePolicyTable(fileText, fileSource);
   for (const [key, rhs] of Object.entries(entries)) {
     let k: string;
     try {

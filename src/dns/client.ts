@@ -13,6 +13,10 @@
  *   resolution (in-flight map);
  * - `close()` aborts queries in flight (they end as `failure`/network); later
  *   lookups fail the same way. Bad configuration throws `DnsConfigError`.
+ * - Each resolution has its own AbortSignal (tracked in a set until it ends),
+ *   so at most one abort listener sits on a signal at a time; one signal
+ *   shared by every concurrent query collected one listener per query in
+ *   flight (MaxListenersExceededWarning under load, issue 19 item 7).
  */
 import type { DnsLookup, DnsResult, RecordByType, RecordType } from '../core/dns-result.ts';
 import { cacheTtlSeconds, DnsCache, type CacheLimits } from './cache.ts';
@@ -72,14 +76,24 @@ export function createDnsClient(opts: DnsClientOptions): DnsClient {
   const now = opts.now ?? Date.now;
   const cache = new DnsCache(opts.cache.maxEntries, now);
   const inflight = new Map<string, Promise<AnyResult>>();
-  const abort = new AbortController();
+  let closed = false;
+  const running = new Set<AbortController>();
   const counters: DnsClientStats = { queriesSent: 0, cacheHits: 0, cacheMisses: 0, byType: {} };
-  const ctx: QueryContext = {
-    servers, timeoutMs: opts.timeoutMs, attempts: opts.attempts, signal: abort.signal,
-    onSend: () => { counters.queriesSent++; },
-  };
+  const onSend = (): void => { counters.queriesSent++; };
 
+  /** One resolution with its own signal (aborted by close()); the controller is dropped when it ends. */
   async function resolve(qname: string, type: RecordType): Promise<{ result: AnyResult; ttl: number }> {
+    const abort = new AbortController();
+    if (closed) abort.abort();
+    running.add(abort);
+    try {
+      return await resolveWith({ servers, timeoutMs: opts.timeoutMs, attempts: opts.attempts, signal: abort.signal, onSend }, qname, type);
+    } finally {
+      running.delete(abort);
+    }
+  }
+
+  async function resolveWith(ctx: QueryContext, qname: string, type: RecordType): Promise<{ result: AnyResult; ttl: number }> {
     const st = newChain(qname, type);
     let asked = qname;
     for (let hop = 0; hop <= MAX_CNAME_LINKS; hop++) {
@@ -111,11 +125,11 @@ export function createDnsClient(opts: DnsClientOptions): DnsClient {
     const key = `${type} ${qname}`;
     const cached = cache.get(key);
     if (cached !== undefined) { counters.cacheHits++; return count(type, cached); }
-    const running = inflight.get(key);
-    if (running !== undefined) { counters.cacheHits++; return count(type, await running); }
+    const joined = inflight.get(key);
+    if (joined !== undefined) { counters.cacheHits++; return count(type, await joined); }
     counters.cacheMisses++;
     const p = resolve(qname, type).then(({ result, ttl }) => {
-      if (!abort.signal.aborted) cache.set(key, result, ttl);
+      if (!closed) cache.set(key, result, ttl);
       return result;
     }).finally(() => inflight.delete(key));
     inflight.set(key, p);
@@ -129,7 +143,8 @@ export function createDnsClient(opts: DnsClientOptions): DnsClient {
     describeTrust: () => describeTrust(servers, nets, opts.trustedNetworks),
     clearCache: () => cache.clear(),
     close: async () => {
-      abort.abort();
+      closed = true;
+      for (const abort of running) abort.abort();
       cache.clear();
       await Promise.allSettled([...inflight.values()]);
     },

@@ -3,8 +3,8 @@
  * Postfix's `dnssec_probe`, at start-up and again for `/healthz`.
  *
  * Contract:
- * - `daneRequired(config, policyFileText)` is true when the default level or
- *   any policy entry uses DANE (`dane`, `dane-only`).
+ * - `daneRequired(config)` is true when the default level or any entry of
+ *   the policy table parsed at load (config/tables.ts) uses DANE (`dane`, `dane-only`).
  * - `startupDnssecCheck` probes once. On failure it logs an unmistakable
  *   error; with `dns.dnssec_probe.on_failure: refuse` (the default) and DANE
  *   required, it throws `DnssecProbeError` so nothing starts (a relay that
@@ -14,32 +14,31 @@
  */
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
-import { buildPolicyTable } from '../config/tls-policy-map.ts';
+import { configTables } from '../config/tables.ts';
 import type { DnsLookup, RecordType } from '../core/dns-result.ts';
-import { usesDane, type TlsLevel } from '../core/tls-level.ts';
+import { usesDane } from '../core/tls-level.ts';
 import { probeDnssec } from '../dns/index.ts';
 
 export class DnssecProbeError extends Error {
   readonly code = 'DNSSEC_PROBE';
 }
 
-export function daneRequired(config: RelayConfig, policyFileText?: string): boolean {
-  if (usesDane(config.tls.security_level as TlsLevel)) return true;
-  const table = buildPolicyTable({ ...config.tls.policy }, policyFileText);
-  return [...table.entries.values()].some((e) => usesDane(e.level));
+export function daneRequired(config: RelayConfig): boolean {
+  if (usesDane(config.tls.security_level)) return true;
+  return [...configTables(config).policy.entries.values()].some((e) => usesDane(e.level));
 }
 
 function probeOf(config: RelayConfig): { name: string; type: RecordType } {
   return { name: config.dns.dnssec_probe.name, type: config.dns.dnssec_probe.type as RecordType };
 }
 
-export async function startupDnssecCheck(config: RelayConfig, dns: DnsLookup, logger: Logger, policyFileText?: string): Promise<void> {
+export async function startupDnssecCheck(config: RelayConfig, dns: DnsLookup, logger: Logger): Promise<void> {
   const result = await probeDnssec(dns, probeOf(config));
   if (result.ok) {
     logger.info({ event: 'dnssec-probe', ok: true }, `DNSSEC probe ${config.dns.dnssec_probe.name} ${config.dns.dnssec_probe.type}: validated`);
     return;
   }
-  const required = daneRequired(config, policyFileText);
+  const required = daneRequired(config);
   logger.error(
     { event: 'dnssec-probe', ok: false, reason: result.reason, daneRequired: required },
     `error: DNSSEC validation may be unavailable: ${result.reason}`,

@@ -9,7 +9,9 @@
  *
  * Contract: one logger per process, created from the frozen config and
  * passed down (no module singleton). `createLogger` throws only for an
- * unusable log file (a configuration error).
+ * unusable log file (a configuration error). `reopenLogFile` reopens
+ * `log.file` by name (after logrotate renamed it; `serve` calls it on
+ * SIGHUP, as nginx and Postfix's postlogd do); for stdout it does nothing.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
@@ -30,16 +32,26 @@ export function createLogger(config: RelayConfig['log'], name = 'dane-relay', on
     },
   };
   const options = { name, level: config.level, timestamp: pino.stdTimeFunctions.isoTime, ...(hooks ? { hooks } : {}) };
-  const postfix: PostfixFormatOptions = { hostname, tlsFeatureStatus: config.tls_feature_status };
-  const main = config.file === null ? pino.destination(1) : pino.destination({ dest: config.file, mkdir: true, sync: false });
-  const streams = [{ stream: config.format === 'postfix' ? postfixStream(main, postfix) : main }];
-  if (config.maillog !== null) streams.push({ stream: postfixStream(pino.destination({ dest: config.maillog, mkdir: true, sync: false }), postfix) });
-  if (streams.length === 1 && config.format === 'json') return config.file === null ? pino(options) : pino(options, main);
-  return pino({ ...options, level: config.level }, pino.multistream(streams.map((x) => ({ ...x, level: config.level }))));
+  if (config.format === 'json' && config.maillog === null) return config.file === null ? pino(options) : pino(options, fileDestination(config.file, false));
+  const main = config.file === null ? pino.destination(1) : fileDestination(config.file, false);
+  return pino(options, destinations(config, hostname, main, false));
 }
 
-/** A pino destination that writes each JSON line as Postfix-format lines to `out`. */
-function postfixStream(out: DestinationStream, opts: PostfixFormatOptions): DestinationStream {
+function fileDestination(file: string, sync: boolean): DestinationStream & Reopenable {
+  return pino.destination({ dest: file, mkdir: true, sync });
+}
+
+/** The main destination in `log.format`, plus the Postfix-format `log.maillog` when set. */
+function destinations(config: RelayConfig['log'], hostname: string, main: DestinationStream | undefined, sync: boolean): DestinationStream {
+  const opts: PostfixFormatOptions = { hostname, tlsFeatureStatus: config.tls_feature_status };
+  const streams: DestinationStream[] = [];
+  if (main) streams.push(config.format === 'postfix' ? postfixStream(main, opts) : main);
+  if (config.maillog !== null) streams.push(postfixStream(fileDestination(config.maillog, sync), opts));
+  return pino.multistream(streams.map((stream) => ({ stream, level: config.level })));
+}
+
+/** A pino destination that writes each JSON line as Postfix-format lines to `out`; reopens `out` (rotation). */
+function postfixStream(out: DestinationStream, opts: PostfixFormatOptions): DestinationStream & Reopenable {
   return {
     write(line: string): void {
       let event: Record<string, unknown>;
@@ -51,10 +63,40 @@ function postfixStream(out: DestinationStream, opts: PostfixFormatOptions): Dest
       const lines = renderPostfixLines(event, opts);
       if (lines.length > 0) out.write(lines.join('\n') + '\n');
     },
+    reopen(): void {
+      reopenStream(out);
+    },
   };
 }
 
 /** A logger that writes nothing (tests). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+interface Reopenable { reopen(): void }
+
+function reopenStream(stream: unknown): void {
+  if (stream === process.stdout || stream === null || typeof stream !== 'object') return;
+  const multi = (stream as { streams?: Array<{ stream: unknown }> }).streams;
+  if (Array.isArray(multi)) for (const s of multi) reopenStream(s.stream);
+  else if (typeof (stream as Partial<Reopenable>).reopen === 'function' && (stream as { fd?: number }).fd !== 1) (stream as Reopenable).reopen();
+}
+
+/** Reopens the logger's files by name (log rotation: `log.file` and `log.maillog`); stdout is left alone. */
+export function reopenLogFile(logger: Logger): void {
+  reopenStream((logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym]);
+}
+
+/**
+ * The logger of an administration command (`queue delete|hold|release|requeue`)
+ * run beside the relay: appends synchronously to the relay's `log.file` (in
+ * `log.format`) and `log.maillog` under the name `dane-relay/postsuper` (as
+ * Postfix's `postfix/postsuper`); undefined when the relay logs to stdout
+ * only (the command's own output is then the only record).
+ */
+export function adminLogger(config: RelayConfig['log'], hostname = 'localhost'): Logger | undefined {
+  if (config.file === null && config.maillog === null) return undefined;
+  const options = { name: 'dane-relay/postsuper', level: config.level, timestamp: pino.stdTimeFunctions.isoTime };
+  return pino(options, destinations(config, hostname, config.file === null ? undefined : fileDestination(config.file, true), true));
 }

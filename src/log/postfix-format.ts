@@ -111,6 +111,8 @@ function linesOf(e: Fields, opts: PostfixFormatOptions): Array<[string, string]>
     case 'bounce':
     case 'bounce-discarded':
       return [['bounce', msg]];
+    case 'queue-admin':
+      return [['postsuper', msg]];
     case 'removed':
       return [[s(e['by']) === 'operator' ? 'postsuper' : 'qmgr', msg]];
     default: {

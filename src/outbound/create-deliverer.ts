@@ -6,8 +6,9 @@
  * Contract:
  * - everything is built once here and passed down (no module singletons);
  * - `dns.resolvers` empty → /etc/resolv.conf; `tls.ca_file` → PEM bundle,
- *   else Node's bundled roots; files that cannot be read or parsed, and bad
- *   table entries, throw at start-up (bad configuration);
+ *   else Node's bundled roots; files that cannot be read or parsed throw at
+ *   start-up; the policy and transport tables come typed from the config
+ *   (config/tables.ts), parsed once at load;
  * - `close()` QUITs pooled sessions and closes the DNS client it created
  *   (an injected one belongs to the caller).
  * The checker (`dane-relay check`) reuses `planRoute` (route.ts) and
@@ -17,10 +18,9 @@
 import { readFile } from 'node:fs/promises';
 import type pino from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
-import { buildPolicyTable, lookupPolicy } from '../config/tls-policy-map.ts';
-import { buildTransportTable } from '../config/transport-map.ts';
+import { configTables } from '../config/tables.ts';
+import { lookupPolicy } from '../config/tls-policy-map.ts';
 import type { DnsLookup } from '../core/dns-result.ts';
-import { isInsecureMxPolicy, isTlsLevel } from '../core/tls-level.ts';
 import { createDnsClient, parseServerAddress, readSystemResolvConf, type DnsClient, type DnsClientOptions } from '../dns/index.ts';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { deliverJob, type EngineDeps } from './deliver.ts';
@@ -57,13 +57,8 @@ export async function buildDnsClient(config: RelayConfig): Promise<DnsClient> {
 
 /** Policy + transport tables and DNS → the routing context used by planRoute. */
 export async function buildRouteContext(config: RelayConfig, dns: DnsLookup, options: DeliveryOptions = deliveryOptionsFrom(config)): Promise<RouteContext> {
-  const level = config.tls.security_level;
-  const insecureMx = config.tls.dane_insecure_mx_policy;
-  if (!isTlsLevel(level)) throw new Error(`config error: tls.security_level: unknown level "${level}"`);
-  if (!isInsecureMxPolicy(insecureMx)) throw new Error(`config error: tls.dane_insecure_mx_policy: unknown value "${insecureMx}"`);
-  const policies = buildPolicyTable({ ...config.tls.policy }, await readOptional(config.tls.policy_file));
-  const transport = buildTransportTable(config.delivery.transport, await readOptional(config.delivery.transport_file));
-  const defaults = { level, insecureMxPolicy: insecureMx };
+  // Levels, policy and transport tables were validated and parsed once at load (config/tables.ts, C19).
+  const { policy: policies, transport, defaults } = configTables(config);
   return {
     dns, transport, port: options.port, mxAddressLimit: options.mxAddressLimit,
     inetProtocols: options.inetProtocols, addressPreference: options.addressPreference,

@@ -8,6 +8,16 @@
  * - `deleteMessage`: removes the queue file (a running relay that
  *   is delivering it notices the file is gone and drops it; see
  *   scheduler.persist).
+ * - `holdMessage` (postsuper -h): renames incoming/ or deferred/ to hold/.
+ *   A running relay never delivers from hold/ (its scan reads incoming/ and
+ *   deferred/ only, and an activation of a message moved away finds no file
+ *   and drops it: the rename is atomic, so either the hold or the delivery
+ *   attempt wins, never both). A message in active/ is being delivered now
+ *   and is refused (`active`): hold it after the attempt.
+ * - `releaseMessage` (postsuper -H): hold/ to deferred/ with its next
+ *   attempt now; `requeueMessage` (postsuper -r): incoming/, deferred/ or
+ *   hold/ to incoming/ (due now). Both drop the flush trigger, so a running
+ *   relay rescans and picks the message up within a second.
  * - `requestFlush`: creates `<spool>/flush`; a running relay picks it up
  *   within a second (FlushWatcher), a stopped one at its next start.
  * Failure modes: a spool directory that does not exist is `SpoolMissingError`.
@@ -64,4 +74,49 @@ export async function deleteMessage(spool: Spool, id: string): Promise<boolean> 
 
 export async function requestFlush(spool: Spool): Promise<void> {
   await writeFile(spool.flushTrigger, `${new Date().toISOString()}\n`);
+}
+
+/** What an operator action on one message did. */
+export type AdminOutcome =
+  | { kind: 'done'; from: QueueDir }
+  | { kind: 'missing' }
+  | { kind: 'active' }
+  | { kind: 'not-held'; dir: QueueDir };
+
+async function moveFrom(spool: Spool, id: string, allowed: readonly QueueDir[], to: QueueDir): Promise<AdminOutcome> {
+  if (!isQueueId(id)) return { kind: 'missing' };
+  const dir = await spool.locate(id);
+  if (!dir) return { kind: 'missing' };
+  if (dir === 'active') return { kind: 'active' };
+  if (!allowed.includes(dir)) return { kind: 'not-held', dir };
+  try {
+    await spool.move(id, dir, to);
+  } catch (err) {
+    // The relay activated it between locate and rename (the rename is atomic: it is being delivered now).
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (await spool.locate(id)) === 'active' ? { kind: 'active' } : { kind: 'missing' };
+    throw err;
+  }
+  return { kind: 'done', from: dir };
+}
+
+/** postsuper -h: incoming/ or deferred/ to hold/. */
+export async function holdMessage(spool: Spool, id: string): Promise<AdminOutcome> {
+  return moveFrom(spool, id, ['incoming', 'deferred'], 'hold');
+}
+
+/** postsuper -H: hold/ to deferred/, due now; a running relay picks it up at the flush it triggers. */
+export async function releaseMessage(spool: Spool, id: string, now = Date.now()): Promise<AdminOutcome> {
+  const out = await moveFrom(spool, id, ['hold'], 'deferred');
+  if (out.kind === 'done') {
+    await spool.setNextAttempt('deferred', id, now);
+    await requestFlush(spool);
+  }
+  return out;
+}
+
+/** postsuper -r: incoming/, deferred/ or hold/ to incoming/ (due now), flush triggered. */
+export async function requeueMessage(spool: Spool, id: string): Promise<AdminOutcome> {
+  const out = await moveFrom(spool, id, ['incoming', 'deferred', 'hold'], 'incoming');
+  if (out.kind === 'done') await requestFlush(spool);
+  return out;
 }

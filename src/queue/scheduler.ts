@@ -130,12 +130,13 @@ export class Scheduler {
     this.pump();
   }
 
-  /** Every waiting message becomes due now (`queue flush`). */
+  /** Every waiting message becomes due now (`queue flush`); the spool is rescanned first so released or requeued messages count. */
   flush(): void {
-    const now = this.now();
-    this.waiting.makeDue(now);
-    this.deps.logger.info({ event: 'flush', waiting: this.waiting.size }, `flush: ${this.waiting.size} message(s) due now`);
-    this.pump();
+    this.track(this.scan().then(() => {
+      this.waiting.makeDue(this.now());
+      this.deps.logger.info({ event: 'flush', waiting: this.waiting.size }, `flush: ${this.waiting.size} message(s) due now`);
+      this.pump();
+    }));
   }
 
   reload(settings: SchedulerSettings): void {

@@ -38,6 +38,7 @@ describe('Postfix-format lines, one per event, as Postfix writes them', () => {
     ['expiry: qmgr returned to sender', { event: 'queue-outcome', qid: 'ABE', status: 'expired', sender: 's@src.test', msg: 'x' },
       [head('qmgr') + 'ABE: from=<s@src.test>, status=expired, returned to sender']],
     ['removed by the queue manager', { event: 'removed', qid: 'ABC', msg: 'ABC: removed' }, [head('qmgr') + 'ABC: removed']],
+    ['an operator action: postsuper', { event: 'queue-admin', qid: 'ABC', action: 'hold', msg: 'ABC: placed on hold' }, [head('postsuper') + 'ABC: placed on hold']],
     ['removed by the operator: postsuper', { event: 'removed', qid: 'ABC', by: 'operator', msg: 'ABC: removed' }, [head('postsuper') + 'ABC: removed']],
     ['a non-delivery notification', { event: 'bounce', qid: 'ABC', msg: 'ABC: sender non-delivery notification: DEF' }, [head('bounce') + 'ABC: sender non-delivery notification: DEF']],
     ['an smtpd reject', { event: 'reject', msg: 'NOQUEUE: reject: RCPT from [192.0.2.7]: 554 5.7.1 <x@y.test>: Relay access denied' },

@@ -7,6 +7,7 @@
  * plaintext (C14) and no plaintext retry (C33). Each test is bounded by its
  * node:test timeout, far below the idle timeout: a hang fails it.
  */
+import type { TlsLevel } from '../../src/core/tls-level.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tlsaDataFor } from '../../src/core/tlsa.ts';
@@ -42,7 +43,7 @@ before(async () => {
 });
 after(async () => { await mx.close(); await lab.close(); });
 
-async function deliver(b: HostileBehaviour, domain = 'dane.test', level = 'dane'): Promise<RecipientOutcome> {
+async function deliver(b: HostileBehaviour, domain = 'dane.test', level: TlsLevel = 'dane'): Promise<RecipientOutcome> {
   mx.setBehaviour(b);
   const { logger } = collectingLogger();
   const config = testConfig(lab.port, {

@@ -1,11 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerQueue } from '../../src/cli/queue.ts';
 import { Scheduler } from '../../src/queue/scheduler.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { DEFER, scriptedDeliverer, settings, storeMessage, tempSpool } from './helpers.ts';
+import { DEFER, scriptedDeliverer, SENT, settings, storeMessage, tempSpool } from './helpers.ts';
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -72,6 +74,83 @@ describe('dane-relay queue', () => {
       assert.match(missing.stderr, /no spool directory at/);
     } finally {
       await cleanup();
+    }
+  });
+
+  test('show prints times as ISO 8601, not epoch milliseconds', async () => {
+    const { spool, dir, cleanup } = await tempSpool();
+    try {
+      const id = await storeMessage(spool, 'alice@src.test', ['bob@dst.test'], { now: Date.UTC(2026, 0, 2, 3, 4, 5) });
+      const show = await cli(['queue', 'show', id, '--spool', dir]);
+      assert.match(show.stdout, /"receivedAt": "2026-01-02T03:04:05\.000Z"/);
+      assert.doesNotMatch(show.stdout, /"\w+At": \d/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('hold/release on a running scheduler: a held message is never delivered, a released one is; both logged as postsuper does', async () => {
+    const { spool, dir, cleanup } = await tempSpool();
+    const logDir = await mkdtemp(join(tmpdir(), 'dane-relay-admin-log-'));
+    const logFile = join(logDir, 'relay.log');
+    const config = join(logDir, 'relay.yaml');
+    await writeFile(config, `log: { file: ${logFile} }\n`);
+    let mode: 'defer' | 'send' = 'defer';
+    const deliverer = scriptedDeliverer(() => (mode === 'defer' ? DEFER : SENT));
+    const scheduler = new Scheduler({ spool, deliverer, logger: silentLogger(), settings: settings() });
+    try {
+      const id = await storeMessage(spool, 'alice@src.test', ['bob@dst.test']);
+      await scheduler.start();
+      await scheduler.idle();
+      assert.equal(deliverer.calls.length, 1, 'first attempt deferred');
+      const hold = await cli(['queue', 'hold', id, '--spool', dir, '--config', config]);
+      assert.deepEqual([hold.code, hold.stdout], [0, `${id}: placed on hold\n`]);
+      assert.ok((await stat(spool.path('hold', id))).isFile());
+      mode = 'send';
+      scheduler.flush(); // what the flush trigger does: rescan, every waiting message due now
+      await scheduler.idle();
+      assert.equal(deliverer.calls.length, 1, 'the held message was not attempted');
+      assert.ok((await stat(spool.path('hold', id))).isFile(), 'still on hold');
+      assert.equal((await cli(['queue', 'release', id, '--spool', dir, '--config', config])).stdout, `${id}: released from hold\n`);
+      assert.ok((await stat(spool.flushTrigger)).isFile(), 'release drops the flush trigger for the running relay');
+      scheduler.flush();
+      await scheduler.idle();
+      assert.equal(deliverer.calls.length, 2, 'the released message was delivered');
+      await assert.rejects(stat(spool.path('deferred', id)), 'delivered and removed');
+      const log = await readFile(logFile, 'utf8');
+      assert.match(log, new RegExp(`"name":"dane-relay/postsuper".*"msg":"${id}: placed on hold"`));
+      assert.match(log, new RegExp(`"msg":"${id}: released from hold"`));
+    } finally {
+      await scheduler.stop(100);
+      await cleanup();
+      await rm(logDir, { recursive: true, force: true });
+    }
+  });
+
+  test('requeue and delete take several ids, are logged; hold refuses unknown ids, release refuses a message not on hold', async () => {
+    const { spool, dir, cleanup } = await tempSpool();
+    const logDir = await mkdtemp(join(tmpdir(), 'dane-relay-admin-log-'));
+    const logFile = join(logDir, 'relay.log');
+    const config = join(logDir, 'relay.yaml');
+    await writeFile(config, `log: { file: ${logFile} }\n`);
+    try {
+      const a = await storeMessage(spool, 'alice@src.test', ['bob@dst.test']);
+      const b = await storeMessage(spool, 'alice@src.test', ['carol@dst.test']);
+      assert.equal((await cli(['queue', 'hold', a, b, '--spool', dir, '--config', config])).code, 0);
+      const notHeld = await cli(['queue', 'release', 'C0FFEE', '--spool', dir, '--config', config]);
+      assert.equal(notHeld.code, 1);
+      const rq = await cli(['queue', 'requeue', a, '--spool', dir, '--config', config]);
+      assert.deepEqual([rq.code, rq.stdout], [0, `${a}: requeued\n`]);
+      assert.ok((await stat(spool.path('incoming', a))).isFile(), 'requeued from hold to incoming');
+      const rel = await cli(['queue', 'release', a, '--spool', dir, '--config', config]);
+      assert.deepEqual([rel.code, rel.stderr], [1, `dane-relay: queue: ${a}: not on hold (in incoming/)\n`]);
+      const del = await cli(['queue', 'delete', a, b, '--spool', dir, '--config', config]);
+      assert.deepEqual([del.code, del.stdout], [0, `${a}: removed\n${b}: removed\n`]);
+      const log = await readFile(logFile, 'utf8');
+      for (const line of [`${a}: placed on hold`, `${b}: placed on hold`, `${a}: requeued`, `${a}: removed`, `${b}: removed`]) assert.ok(log.includes(`"msg":"${line}"`), line);
+    } finally {
+      await cleanup();
+      await rm(logDir, { recursive: true, force: true });
     }
   });
 });

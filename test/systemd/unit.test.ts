@@ -32,7 +32,18 @@ test('systemd unit: reload sends SIGHUP, unprivileged user, no capabilities by d
   assert.match(unit, /^StateDirectory=dane-relay$/m);
   assert.match(unit, /^AmbientCapabilities=$/m);
   assert.match(unit, /^Restart=on-failure$/m);
-  for (const opt of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', 'SystemCallFilter=@system-service']) {
+  for (const opt of ['RestartPreventExitStatus=78', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', 'SystemCallFilter=@system-service']) {
     assert.ok(unit.includes(`\n${opt}\n`), `missing ${opt}`);
   }
+});
+
+test('systemd unit: runs the compiled release (no TypeScript loader), a config error (exit 78) is not restarted, reload checks the file first', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const bin = '/usr/bin/node /opt/dane-relay/lib/node_modules/dane-relay/bin/dane-relay.js';
+  assert.match(unit, new RegExp(`^ExecStart=${bin} serve --config /etc/dane-relay/dane-relay\\.yaml$`, 'm'));
+  assert.doesNotMatch(unit, /tsx|\.ts\b/);
+  assert.match(unit, /^RestartPreventExitStatus=78$/m);
+  assert.doesNotMatch(unit, /^ExecStartPre=/m, 'a failing ExecStartPre would be restarted in a loop by Restart=on-failure');
+  const reloads = [...unit.matchAll(/^ExecReload=(.*)$/gm)].map((m) => m[1]);
+  assert.deepEqual(reloads, [`${bin} config check --quiet --config /etc/dane-relay/dane-relay.yaml`, '/bin/kill -HUP $MAINPID']);
 });
