@@ -180,7 +180,7 @@ describe('DNS transport and answer checks', () => {
     }
   });
 
-  test('records at names outside the chain are ignored', async () => {
+  test('C1/C4 (RFC 2181 §5.4.1): a record of the type at a name outside the chain fails the lookup, never a secure NODATA', async () => {
     const raw = await startRawUdp((q, reply) => reply(respond(q, {
       ad: true, answers: [aRecord('evil.example.net', '6.6.6.6')],
       authorities: [{ name: 'example.com', type: 'SOA', ttl: 60, class: 'IN', data: { mname: 'ns', rname: 'h', minimum: 60 } }],
@@ -188,7 +188,8 @@ describe('DNS transport and answer checks', () => {
     const c = testClient([raw]);
     try {
       const r = await c.lookup('host.example.com', 'A');
-      assert.equal(r.kind, 'nodata');
+      assert.equal(r.kind === 'failure' && r.reason, 'malformed');
+      assert.match(r.kind === 'failure' ? r.detail : '', /A record at evil\.example\.net not on the answer chain/);
     } finally { await c.close(); await raw.close(); }
   });
 
