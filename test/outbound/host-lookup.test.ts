@@ -9,13 +9,14 @@ import assert from 'node:assert/strict';
 import type { DnsLookup, DnsResult, RecordByType } from '../../src/core/dns-result.ts';
 import { lookupAddresses } from '../../src/outbound/host-lookup.ts';
 
-type Kind = 'nxdomain' | 'nodata' | 'failure' | 'secure';
+type Kind = 'nxdomain' | 'nodata' | 'failure' | 'secure' | 'empty';
 
 function result(kind: Kind, qname: string, type: 'A' | 'AAAA'): DnsResult<unknown> {
   const base = { qname, canonicalName: qname, cnames: [] };
   switch (kind) {
     case 'nxdomain': case 'nodata': return { kind, secure: true, ...base };
     case 'failure': return { kind, reason: 'malformed', qname, detail: 'RRSIG only' };
+    case 'empty': return { kind: 'secure', ...base, records: [] }; // not a denial: must never bounce
     case 'secure': return { kind, ...base, records: [type === 'A' ? { type, name: qname, ttl: 60, address: '192.0.2.1' } : { type, name: qname, ttl: 60, address: '2001:db8::1' }] };
   }
 }
@@ -31,6 +32,7 @@ test('C1/C4: no address → 5.4.4 only when every lookup is a denial; any failur
   const table: Array<[Kind, Kind, string | 'usable']> = [
     ['nxdomain', 'nxdomain', '5.4.4'], ['nodata', 'nodata', '5.4.4'], ['nxdomain', 'nodata', '5.4.4'],
     ['failure', 'failure', '4.4.3'], ['failure', 'nodata', '4.4.3'], ['nodata', 'failure', '4.4.3'], ['nxdomain', 'failure', '4.4.3'],
+    ['empty', 'nodata', '4.4.3'], ['nxdomain', 'empty', '4.4.3'],
     ['secure', 'failure', 'usable'], ['failure', 'secure', 'usable'],
   ];
   for (const [a, aaaa, want] of table) {
