@@ -10,7 +10,10 @@
  * except those in WELL_FORMED_VARIANTS is something the relay must treat as a
  * lookup failure or ignore (checklist C1/C4, RFC 1035 §4.1, RFC 2181 §5.4.1,
  * RFC 4035 §3.1.1, RFC 6604 §3, RFC 6672): it must never lower the level.
- * `permits` says what a well-formed variant allows the relay to do. Pure.
+ * `permits` says what a well-formed variant allows the relay to do. The one
+ * exception: `mutated` flips bytes after the header, and a flip inside RDATA
+ * can leave a well-formed record with other content (another address, an
+ * unusable TLSA record); `permits` accounts for the latter. Pure.
  */
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet } from 'dns-packet';
@@ -35,8 +38,9 @@ export interface Query { id: number; name: string; type: string }
 /** What a well-formed variant of an answer to `type` lets the relay do (everything else permits nothing). */
 export function permits(variant: AnswerVariant, type: string): { plaintext: boolean; impostor: boolean } {
   const lowers = (variant === 'insecure' && (type === 'A' || type === 'AAAA' || type === 'TLSA')) || (variant === 'secure-nodata' && type === 'TLSA');
-  // C15: a secure RRset of unusable records still demands TLS, unauthenticated.
-  const unusable = variant === 'unknown-usage' && type === 'TLSA';
+  // C15: a secure RRset of unusable records still demands TLS, unauthenticated. A `mutated` TLSA answer
+  // can by chance stay well-formed with a flipped usage/selector/matching type: counted the same way.
+  const unusable = (variant === 'unknown-usage' || variant === 'mutated') && type === 'TLSA';
   return { plaintext: lowers, impostor: lowers || unusable };
 }
 

@@ -97,14 +97,10 @@ function frame(b: Buffer): Buffer {
   return Buffer.concat([len, b.subarray(0, 0xffff)]);
 }
 
-/** Starts UDP and TCP on one port; retries a few ports if TCP's is taken. */
-export async function startHostileResolver(opts: HostileResolverOptions): Promise<HostileResolver> {
-  const host = opts.host ?? '127.0.0.1';
-  assertLoopback(host);
-  let count = 0;
-  const open = new Set<net.Socket>();
-  const reply = (buf: Buffer, transport: 'udp' | 'tcp'): Buffer | null => {
-    count++;
+/** The reply to one received packet (null: stay silent), reported to `onServe`. */
+function replier(opts: HostileResolverOptions, counter: { n: number }): (buf: Buffer, transport: 'udp' | 'tcp') => Buffer | null {
+  return (buf, transport) => {
+    counter.n++;
     const q = parseQuery(buf);
     if (q === undefined) return null;
     const { variant, params } = opts.choose(q, transport);
@@ -112,6 +108,15 @@ export async function startHostileResolver(opts: HostileResolverOptions): Promis
     opts.onServe?.({ name: q.name, type: q.type, variant, transport });
     return out;
   };
+}
+
+/** Starts UDP and TCP on one port; retries a few ports if TCP's is taken. */
+export async function startHostileResolver(opts: HostileResolverOptions): Promise<HostileResolver> {
+  const host = opts.host ?? '127.0.0.1';
+  assertLoopback(host);
+  const counter = { n: 0 };
+  const open = new Set<net.Socket>();
+  const reply = replier(opts, counter);
   for (let attempt = 0; attempt < 10; attempt++) {
     const udp = await listenUdp(host, 0, (msg, rinfo, sock) => {
       const out = reply(msg, 'udp');
@@ -130,13 +135,10 @@ export async function startHostileResolver(opts: HostileResolverOptions): Promis
     }
     return {
       host, port, address: net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`,
-      received: () => count,
+      received: () => counter.n,
       close: async () => {
         for (const s of open) s.destroy();
-        await Promise.all([
-          new Promise<void>((r) => udp.close(() => r())),
-          new Promise<void>((r) => tcp.close(() => r())),
-        ]);
+        await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
       },
     };
   }
