@@ -19,7 +19,8 @@
  *   owner (RFC 4035 §3.1.1: an answer holding only signatures is not an
  *   answer); a record of any type at a name off the chain, or of any other
  *   type, makes the response malformed (RFC 2181 §5.4.1: data not part of the
- *   answer is not to be trusted); every record must be class IN.
+ *   answer is not to be trusted); every record must be class IN and owned by
+ *   a printable-ASCII name.
  * Pure: mutates only the chain state it is given (CNAME links, seen names).
  */
 import type { CnameRecord, RecordByType, RecordType } from '../core/dns-result.ts';
@@ -49,7 +50,8 @@ function ownedRecords(r: DnsResponse): Rr[] | BadAnswer {
   const out: Rr[] = [];
   for (const a of r.answers) {
     const owner = normalizeName(a.name);
-    if (owner === undefined) return bad('malformed', `answer record with invalid owner name "${a.name}"`);
+    // Owner names of the answer must be printable ASCII: other bytes do not survive the text form unchanged.
+    if (owner === undefined || /[^\x21-\x7e]/.test(owner)) return bad('malformed', `answer record with invalid owner name ${JSON.stringify(a.name)}`);
     const cls = 'class' in a ? a.class : 'IN';
     if (cls !== 'IN') return bad('malformed', `answer record of class ${String(cls)} at ${owner}`);
     out.push({ owner, type: a.type, a });

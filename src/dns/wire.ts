@@ -10,8 +10,9 @@
  *   EDNS0 OPT record with the DO bit and a 1232-byte payload (RFC 6891).
  * - `decodeResponse` never throws: an undecodable packet is `malformed`, and
  *   so is one whose records do not fill exactly their declared lengths, that
- *   has bytes after its last record, or a name the text form cannot carry
- *   (RFC 1035 §3.2.1, §4.1; C1/C4: malformed is a failure, never guessed at).
+ *   has bytes after its last record, or an owner name with a '.' inside a
+ *   label (RFC 1035 §3.2.1, §4.1; C1/C4: malformed is a failure, never
+ *   guessed at).
  * - `responseMismatch` says why a decoded packet is not the answer to our query
  *   (QR, opcode, id, exactly one question with equal name/type/class IN), or
  *   undefined when it is. Mismatching packets are ignored by the transport
@@ -75,10 +76,10 @@ const decodeRecord = (dnsPacket as unknown as { answer: { decode: RecordDecoder 
 
 /**
  * Skips a (possibly compressed) name at `off`; returns the offset after it.
- * Throws when out of bounds, and for a label byte that the string form cannot
- * carry faithfully: '.' (it would split the label in two), space, control and
- * non-ASCII bytes (RFC 1035 §2.3.1 host names; other labels would be
- * re-interpreted by the text conversion, so they are not accepted).
+ * Throws when out of bounds, and for a '.' byte inside a label: the string
+ * form would split that label in two and read another name. (Other unusual
+ * bytes are left to the answer checks: an NSEC next-name such as Cloudflare's
+ * `\000.` label lives in RDATA we never read, and must not spoil a denial.)
  */
 function skipName(buf: Buffer, off: number): number {
   for (let i = 0; i < 128; i++) {
@@ -88,9 +89,7 @@ function skipName(buf: Buffer, off: number): number {
     if ((len & 0xc0) === 0xc0) { if (off + 2 > buf.length) throw new Error('pointer past end'); return off + 2; }
     if ((len & 0xc0) !== 0) throw new Error('bad label type');
     if (off + 1 + len > buf.length) throw new Error('label past end of packet');
-    for (const b of buf.subarray(off + 1, off + 1 + len)) {
-      if (b === 0x2e || b <= 0x20 || b >= 0x7f) throw new Error(`label byte 0x${b.toString(16)} not accepted`);
-    }
+    if (buf.subarray(off + 1, off + 1 + len).includes(0x2e)) throw new Error("'.' byte inside a label");
     off += 1 + len;
   }
   throw new Error('too many labels');

@@ -181,3 +181,21 @@ describe('interpret: chains over several responses', () => {
     assert.equal(synthesize('a.example.com', 'example.com', '.'), 'a');
   });
 });
+
+describe('interpret: names', () => {
+  const ownerByte = (byte: number): Buffer => {
+    const good = packet('A', { answers: [rec('A', QNAME.A)], authorities: [] });
+    // the answer owner is written out in full after the question: change one of its bytes
+    const at = good.lastIndexOf(Buffer.from('example'));
+    const bad = Buffer.from(good);
+    bad[at + 1] = byte;
+    return bad;
+  };
+  test('C1/C4: an answer owner name with a control or non-ASCII byte is malformed, never matched loosely', () => {
+    for (const b of [0x00, 0x20, 0x7f, 0xc3]) assert.equal(outcome('A', ownerByte(b), QNAME.A).kind, 'failure', `byte 0x${b.toString(16)}`);
+  });
+  test('an authority-section name with a \\000 label (Cloudflare-style NSEC) does not spoil a well-formed denial', () => {
+    const nsec = { name: QNAME.A, type: 'NSEC', ttl: 60, class: 'IN', data: { nextDomain: `\u0000.${QNAME.A}`, rrtypes: ['RRSIG', 'NSEC'] } } as unknown as Answer;
+    assert.equal(outcome('A', packet('A', { authorities: [soa, nsec] }), QNAME.A).kind, 'nodata');
+  });
+});
