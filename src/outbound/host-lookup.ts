@@ -4,8 +4,10 @@
  *
  * Contract:
  * - A and AAAA are looked up as `inet_protocols` says, in parallel. A host
- *   whose lookups all fail is skipped with 4.4.3 (never treated as "no
- *   address"); a host with no address at all is skipped with 5.4.4.
+ *   with no address is skipped with 5.4.4 (permanent) ONLY when every lookup
+ *   was a denial (NXDOMAIN or NODATA); any other combination — a failure,
+ *   however it came about — is skipped with 4.4.3 (C1/C4: a failed lookup is
+ *   never "no address", so it can never reach the bounce).
  *   `addressesSecure` is true only when every answer that gave addresses was
  *   validated (the CNAME chain included).
  * - TLSA is asked for only when `needsTlsaLookup` says so (dane levels AND
@@ -76,8 +78,9 @@ export async function lookupAddresses(ctx: HostLookupContext, host: string): Pro
     for (const rec of r.records) addresses.push({ address: rec.address, family: rec.type === 'AAAA' ? 6 : 4 });
   }
   if (found) return { addresses: orderAddresses(addresses, ctx.addressPreference, ctx.random), secure, canonicalName };
-  const failed = results.find(([, r]) => r.kind === 'failure');
-  if (failed) return { kind: 'skip', dsn: '4.4.3', reason: nameError(host, failed[0], true), permanent: false };
+  // C1/C4: permanent only when every answer is a denial; anything else defers.
+  const notDenied = results.find(([, r]) => r.kind !== 'nxdomain' && r.kind !== 'nodata');
+  if (notDenied) return { kind: 'skip', dsn: '4.4.3', reason: nameError(host, notDenied[0], true), permanent: false };
   const last = results[results.length - 1]?.[0] ?? 'A';
   return { kind: 'skip', dsn: '5.4.4', reason: nameError(host, last, false), permanent: true };
 }

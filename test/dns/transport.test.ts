@@ -180,7 +180,7 @@ describe('DNS transport and answer checks', () => {
     }
   });
 
-  test('records at names outside the chain are ignored', async () => {
+  test('C1/C4 (RFC 2181 §5.4.1): a record of the type at a name outside the chain fails the lookup, never a secure NODATA', async () => {
     const raw = await startRawUdp((q, reply) => reply(respond(q, {
       ad: true, answers: [aRecord('evil.example.net', '6.6.6.6')],
       authorities: [{ name: 'example.com', type: 'SOA', ttl: 60, class: 'IN', data: { mname: 'ns', rname: 'h', minimum: 60 } }],
@@ -188,7 +188,8 @@ describe('DNS transport and answer checks', () => {
     const c = testClient([raw]);
     try {
       const r = await c.lookup('host.example.com', 'A');
-      assert.equal(r.kind, 'nodata');
+      assert.equal(r.kind === 'failure' && r.reason, 'malformed');
+      assert.match(r.kind === 'failure' ? r.detail : '', /A record at evil\.example\.net not on the answer chain/);
     } finally { await c.close(); await raw.close(); }
   });
 
@@ -222,5 +223,56 @@ describe('DNS transport and answer checks', () => {
       assert.equal(r.kind, 'secure');
       assert.equal(r.kind === 'secure' && r.records[0]?.address, '127.0.0.2');
     } finally { await c.close(); await udp.close(); await new Promise<void>((res) => tcp.close(() => res())); }
+  });
+  test('C1/C4: answers with a wrong id or question only → ignored until the timeout → failure, never accepted (UDP)', async () => {
+    const raw = await startRawUdp((q, reply) => {
+      reply(respond(q, { id: ((q.id ?? 0) + 1) & 0xffff, ad: true, answers: [aRecord('host.example.com', '6.6.6.6')] }));
+      reply(respond(q, { name: 'other.example.com', ad: true, answers: [aRecord('other.example.com', '6.6.6.6')] }));
+    });
+    const c = testClient([raw], { timeoutMs: 200, attempts: 1 });
+    try {
+      const r = await c.lookup('host.example.com', 'A');
+      assert.equal(r.kind === 'failure' && r.reason, 'timeout');
+    } finally { await c.close(); await raw.close(); }
+  });
+
+  /** UDP answers TC=1; TCP answers with `frames(q)`. */
+  async function tcpServer(frames: (q: dnsPacket.DecodedPacket) => Buffer[]): Promise<{ port: number; close: () => Promise<void> }> {
+    const udp = await startRawUdp((q, reply) => reply(respond(q, { tc: true, ad: true })));
+    const tcp = net.createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      sock.on('error', () => sock.destroy());
+      sock.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+        sock.write(Buffer.concat(frames(dnsPacket.decode(buf.subarray(2))).map(frame)));
+      });
+    });
+    await new Promise<void>((res, rej) => { tcp.once('error', rej); tcp.listen(udp.port, '127.0.0.1', () => res()); });
+    return { port: udp.port, close: async () => { await udp.close(); await new Promise<void>((res) => tcp.close(() => res())); } };
+  }
+
+  test('C1/C4: over TCP, frames with a wrong id or question only → failure timeout, never accepted', async () => {
+    const s = await tcpServer((q) => [
+      respond(q, { id: ((q.id ?? 0) + 1) & 0xffff, ad: true, answers: [aRecord('host.example.com', '6.6.6.6')] }),
+      respond(q, { type: 'AAAA', ad: true }),
+    ]);
+    const c = testClient([{ host: '127.0.0.1', port: s.port }], { timeoutMs: 200, attempts: 1 });
+    try {
+      const r = await c.lookup('host.example.com', 'A');
+      assert.equal(r.kind === 'failure' && r.reason, 'timeout');
+    } finally { await c.close(); await s.close(); }
+  });
+
+  test('C1/C4 RFC 1035 §4.1.1: TC=1 again after the TCP retry → failure malformed for MX, A and TLSA, never a secure denial', async () => {
+    const s = await tcpServer((q) => [respond(q, { tc: true, ad: true })]);
+    const c = testClient([{ host: '127.0.0.1', port: s.port }], { timeoutMs: 500, attempts: 1 });
+    try {
+      for (const [name, type] of [['example.com', 'MX'], ['host.example.com', 'A'], ['_25._tcp.host.example.com', 'TLSA']] as const) {
+        const r = await c.lookup(name, type);
+        assert.equal(r.kind === 'failure' && r.reason, 'malformed', `${type}: ${r.kind}`);
+        assert.match(r.kind === 'failure' ? r.detail : '', /truncated/);
+      }
+    } finally { await c.close(); await s.close(); }
   });
 });
