@@ -7,13 +7,14 @@
  * never an exception. The caller (interpret.ts) fails the whole lookup on it:
  * a malformed record is a lookup error, never skipped (C1/C4).
  *
- * TLSA (RFC 6698 §2.1): the certificate association data must not be empty
- * (3-byte RDATA), and a SHA2-256(1)/SHA2-512(2) digest must be 32/64 bytes. A
- * record whose length contradicts its own matching type is malformed (RFC 7671
- * §9 calls it so); the relay fails the lookup (tempfail, C4) where Postfix
- * would discard the record, because a discarded record can turn a DANE host
- * into an unauthenticated one (C15 `dane:encrypt`). Unknown usages, selectors
- * and matching types are NOT malformed: they are unusable (core/tlsa.ts, C27).
+ * TLSA (RFC 6698 §2.1): a record that fills its RDATA exactly is well-formed
+ * whatever its association data says; empty data (3-byte RDATA), a digest
+ * whose length does not suit its matching type, unknown usages, selectors
+ * and matching types are not malformed but UNUSABLE, decided once in
+ * core/tlsa.ts (C13, C27), as Postfix discards them: a secure RRset of only
+ * such records still makes TLS mandatory (C15). What a forged packet could
+ * abuse — a length field that does not match the bytes — is a malformed
+ * packet and fails the lookup in wire.ts (C1/C4).
  */
 import net from 'node:net';
 import type { Answer } from 'dns-packet';
@@ -31,16 +32,6 @@ function txtOf(data: unknown): string | undefined {
   return parts.map((p) => (Buffer.isBuffer(p) ? p.toString('utf8') : String(p))).join('');
 }
 
-/** SHA2-256 and SHA2-512 digests have a fixed length (RFC 6698 §2.1.3). */
-const DIGEST_BYTES: Readonly<Record<number, number>> = { 1: 32, 2: 64 };
-
-/** False when TLSA association data of `length` bytes cannot be what `matchingType` says. */
-export function tlsaLengthConsistent(matchingType: number, length: number): boolean {
-  if (length === 0) return false;
-  const want = DIGEST_BYTES[matchingType];
-  return want === undefined || want === length;
-}
-
 function dataOf(type: RecordType, d: unknown): Record<string, unknown> | undefined {
   const o = (typeof d === 'object' && d !== null ? d : {}) as Record<string, unknown>;
   switch (type) {
@@ -54,7 +45,6 @@ function dataOf(type: RecordType, d: unknown): Record<string, unknown> | undefin
     case 'TLSA': {
       const usage = uint(o.usage); const selector = uint(o.selector); const matchingType = uint(o.matchingType);
       if (usage === undefined || selector === undefined || matchingType === undefined || !Buffer.isBuffer(o.certificate)) return undefined;
-      if (!tlsaLengthConsistent(matchingType, o.certificate.length)) return undefined;
       return { usage, selector, matchingType, data: new Uint8Array(o.certificate) };
     }
     case 'SOA': {

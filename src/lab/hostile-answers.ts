@@ -18,10 +18,10 @@
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet } from 'dns-packet';
 
-export const WELL_FORMED_VARIANTS = ['honest', 'insecure', 'secure-nodata', 'unknown-usage'] as const;
+export const WELL_FORMED_VARIANTS = ['honest', 'insecure', 'secure-nodata', 'unknown-usage', 'tlsa-rdata-3', 'tlsa-bad-digest'] as const;
 export const HOSTILE_VARIANTS = [
   'tc-loop', 'rrsig-only', 'dname-at-owner', 'dname-loop', 'other-owner', 'nxdomain-with-answer', 'short-rdlength',
-  'rdata-0', 'tlsa-rdata-3', 'tlsa-bad-digest', 'wrong-id', 'other-question', 'cname-loop', 'cname-long',
+  'rdata-0', 'wrong-id', 'other-question', 'cname-loop', 'cname-long',
   'truncated-packet', 'random-bytes', 'mutated', 'servfail', 'silence',
 ] as const;
 export type WellFormedVariant = (typeof WELL_FORMED_VARIANTS)[number];
@@ -38,9 +38,10 @@ export interface Query { id: number; name: string; type: string }
 /** What a well-formed variant of an answer to `type` lets the relay do (everything else permits nothing). */
 export function permits(variant: AnswerVariant, type: string): { plaintext: boolean; impostor: boolean } {
   const lowers = (variant === 'insecure' && (type === 'A' || type === 'AAAA' || type === 'TLSA')) || (variant === 'secure-nodata' && type === 'TLSA');
-  // C15: a secure RRset of unusable records still demands TLS, unauthenticated. A `mutated` TLSA answer
+  // C15: a secure RRset of unusable records still demands TLS, unauthenticated: an unknown usage, empty
+  // association data (3-byte RDATA) or a digest of the wrong length (C13, C27). A `mutated` TLSA answer
   // can by chance stay well-formed with a flipped usage/selector/matching type: counted the same way.
-  const unusable = (variant === 'unknown-usage' || variant === 'mutated') && type === 'TLSA';
+  const unusable = (variant === 'unknown-usage' || variant === 'tlsa-rdata-3' || variant === 'tlsa-bad-digest' || variant === 'mutated') && type === 'TLSA';
   return { plaintext: lowers, impostor: lowers || unusable };
 }
 
@@ -134,8 +135,6 @@ function byteLevel(v: HostileVariant, q: Query, h: HonestAnswer, p: ReplyParams)
       return out;
     }
     case 'rdata-0': return withLastRdata(q, honest, Buffer.alloc(0));
-    case 'tlsa-rdata-3': return encode(q, { answers: tlsaWith(honest, (d) => ({ ...d, certificate: Buffer.alloc(0) })) });
-    case 'tlsa-bad-digest': return encode(q, { answers: tlsaWith(honest, (d) => ({ ...d, certificate: Buffer.alloc(29 + (p.n % 3), 9) })) });
     case 'truncated-packet': { const b = encode(q, { answers: honest }); return b.subarray(0, p.n % b.length); }
     case 'random-bytes': {
       const b = Buffer.from(p.bytes);
@@ -158,6 +157,8 @@ export function hostileReply(variant: AnswerVariant, q: Query, h: HonestAnswer, 
     case 'insecure': return encode(q, { answers: h.answers, authorities: h.answers.length === 0 ? [soa(h.soaZone)] : [], ad: false });
     case 'secure-nodata': return encode(q, { authorities: [soa(h.soaZone)] });
     case 'unknown-usage': return encode(q, { answers: tlsaWith(h.answers, (d) => ({ ...d, usage: 4 })) });
+    case 'tlsa-rdata-3': return encode(q, { answers: tlsaWith(h.answers, (d) => ({ ...d, certificate: Buffer.alloc(0) })) });
+    case 'tlsa-bad-digest': return encode(q, { answers: tlsaWith(h.answers, (d) => ({ ...d, certificate: Buffer.alloc(29 + (p.n % 3), 9) })) });
     default: return structural(variant, q, h, p, transport === 'tcp');
   }
 }
