@@ -133,6 +133,6 @@ export async function connectService(o: ServiceConnectOptions): Promise<ServiceC
     return { kind: 'error', stage, detail: (e as Error).message, connected };
   } finally {
     clearTimeout(timer);
-    for (const s of sockets) s.destroy();
+    for (const s of sockets.reverse()) s.destroy(); // the TLS socket before the plaintext one it wraps
   }
 }
