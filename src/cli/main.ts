@@ -11,6 +11,7 @@ import { registerReport } from './report.ts';
 import { registerTlsa } from './tlsa.ts';
 import { registerLab } from './lab.ts';
 import { registerCheck } from './check.ts';
+import { registerMonitor } from './monitor.ts';
 
 export function buildProgram(): Command {
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 || err.code === 'commander.helpDisplayed' ? 0 : 2);
     });
-  const registrars: Array<(p: Command) => unknown> = [registerServe, registerQueue, registerReport, registerTlsa, registerLab, registerCheck];
+  const registrars: Array<(p: Command) => unknown> = [registerServe, registerQueue, registerReport, registerTlsa, registerLab, registerCheck, registerMonitor];
   for (const register of registrars) register(program);
   return program;
 }
