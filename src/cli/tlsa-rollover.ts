@@ -28,7 +28,7 @@ function step(v: string): 'publish' | 'retire' {
 
 interface RolloverFlags {
   current: string; next?: string; nextKey?: string; old?: string; step?: 'publish' | 'retire'; host?: string; port: number; ttl: number;
-  selector: number; matching: number; resolver?: string; nsupdate?: boolean; server?: string; zone?: string; tsigKeyFile?: string; tsigKey?: string; wait: number;
+  selector: number; matching: number; resolver?: string; nsupdate?: boolean; server?: string; zone?: string; tsigKeyFile?: string; tsigKey?: string; wait: number; running?: string;
 }
 
 export function rolloverCommand(io: CliIo): Command {
@@ -50,12 +50,13 @@ export function rolloverCommand(io: CliIo): Command {
     .option('--zone <zone>', 'zone to update (with --server)')
     .option('--tsig-key-file <file>', 'BIND key file (tsig-keygen output), hmac-sha256')
     .option('--tsig-key <spec>', '[hmac-sha256:]NAME:BASE64SECRET (as nsupdate -y)')
+    .option('--running <url>', 'service URL (smtp://HOST:PORT, https://HOST…) whose live certificate must be --current; refused otherwise')
     .option('--wait <seconds>', 'how long to wait for the resolver to return the new RRset', int('wait', 0, 86_400), 120)
     .action(async (f: RolloverFlags) => {
       io.setExitCode(await runRollover({
         current: f.current, next: f.next, nextKey: f.nextKey, old: f.old, step: f.step, host: f.host, port: f.port, ttl: f.ttl,
         params: { selector: f.selector as 0 | 1, matchingType: f.matching as 1 | 2 }, resolver: f.resolver, nsupdate: f.nsupdate,
-        server: f.server, zone: f.zone, tsigKeyFile: f.tsigKeyFile, tsigKey: f.tsigKey, waitSeconds: f.wait,
+        server: f.server, zone: f.zone, tsigKeyFile: f.tsigKeyFile, tsigKey: f.tsigKey, waitSeconds: f.wait, running: f.running,
       }, { stdout: io.stdout, stderr: io.stderr }));
     });
 }

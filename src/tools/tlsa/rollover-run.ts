@@ -27,6 +27,7 @@ import { renderNsupdate, sendUpdate, type TlsaRr, type TlsaUpdate } from './nsup
 import { certInfo, parsePemChain } from './pem.ts';
 import { publishStep, recordFor, retireStep, RolloverInputError, type RecordParams, type StepResult, type Subject } from './rollover.ts';
 import { parseKeyFile, parseKeySpec, type TsigKey } from './tsig.ts';
+import { liveLeafMismatch } from './rollover-live.ts';
 
 export interface RolloverOptions {
   current: string;
@@ -45,6 +46,8 @@ export interface RolloverOptions {
   tsigKeyFile?: string;
   tsigKey?: string;
   waitSeconds: number;
+  /** Service URL (`smtp://host:port`, `https://host`…) whose live certificate must be `--current`. */
+  running?: string;
 }
 
 export interface RolloverIo { stdout: (s: string) => void; stderr: (s: string) => void; now?: () => Date; sleep?: (ms: number) => Promise<void> }
@@ -132,6 +135,10 @@ export async function runRollover(o: RolloverOptions, io: RolloverIo): Promise<0
     const published: Published = dns ? await lookupPublished(dns, owner, host) : { kind: 'unknown' };
     if (published.kind === 'refused') { io.stderr(`dane-relay tlsa rollover: ${published.message}\n`); return 1; }
     const known = published.kind === 'known' ? published.rrset : null;
+    if (o.running !== undefined) {
+      const mismatch = await liveLeafMismatch(o.running, current, dns);
+      if (mismatch !== null) { io.stderr(`dane-relay tlsa rollover: ${mismatch}\n`); return 1; }
+    }
     if (o.step === undefined) {
       const next = o.nextKey !== undefined ? await readKey(o.nextKey) : o.next !== undefined ? await readCert(o.next) : null;
       if (!next) throw new RolloverInputError('give the next certificate (--next FILE) or key (--next-key FILE)');
