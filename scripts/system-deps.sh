@@ -10,7 +10,7 @@ command -v ldns-signzone >/dev/null 2>&1 || need+=(ldnsutils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
-{ [ -x /usr/sbin/named ] && command -v nsupdate >/dev/null 2>&1; } || need+=(bind9 bind9-utils)
+{ [ -x /usr/sbin/named ] && command -v nsupdate >/dev/null 2>&1; } || need+=(bind9 bind9-utils bind9-dnsutils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]} and not root; interop tests will report them missing" >&2
