@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isTlsLevel, TLS_LEVELS, type TlsLevel } from '../core/tls-level.ts';
 import { parseServerAddress } from '../dns/index.ts';
 import { runCheck } from '../tools/check/run.ts';
+import { runServiceCheck, wantsServiceCheck } from '../tools/service/run.ts';
 import { applyCliIo, processIo, type CliIo } from './report.ts';
 
 export interface Terminal { isTTY: boolean; noColor: boolean }
@@ -55,7 +56,7 @@ export function registerCheck(program: Command, io: CliIo = processIo(), termina
   const cmd = program
     .command('check')
     .description('check domains as the relay would deliver to them: MX, addresses, TLSA, STARTTLS, chain, verdict (no mail is sent)')
-    .argument('[domains...]', 'domains to check')
+    .argument('[targets...]', 'mail domains (through their MX) or service URLs: smtp://, submission://, smtps://, imap://, imaps://, https://HOST[:PORT]')
     .option('--file <file>', 'read domains from FILE, one a line (# comments and blank lines allowed)')
     .option('--json', 'print the same facts as JSON for scripts')
     .option('--port <n>', 'SMTP port to connect to (overrides delivery.port)', int('port', 1, 65535))
@@ -66,7 +67,8 @@ export function registerCheck(program: Command, io: CliIo = processIo(), termina
     .option('--level <level>', 'TLS security level for every domain (default: what the relay would apply, dane by default)', levelArg)
     .option('--timeout <seconds>', 'connect and command timeout (default: the configured ones, at most 30)', int('timeout', 1, 600))
     .action(async (domains: string[], f: CheckFlags) => {
-      const code = await runCheck({
+      const run = (await wantsServiceCheck(domains, f.file)) ? runServiceCheck : runCheck; // service URLs: src/tools/service
+      const code = await run({
         domains, file: f.file, json: f.json, port: f.port, concurrency: f.concurrency, config: f.config,
         resolvers: f.resolver ?? [], caFile: f.caFile, level: f.level, timeoutSeconds: f.timeout,
       }, { stdout: io.stdout, stderr: io.stderr, color: terminal.isTTY && !terminal.noColor });

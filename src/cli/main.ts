@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   tlsa: async () => (await import('./tlsa.ts')).registerTlsa,
   lab: async () => (await import('./lab.ts')).registerLab,
   check: async () => (await import('./check.ts')).registerCheck,
+  monitor: async () => (await import('./monitor.ts')).registerMonitor,
 };
 
 /** The command words whose modules `argv` needs (all of them unless argv[2] names one). */

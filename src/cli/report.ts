@@ -51,7 +51,7 @@ interface ReportFlags { json?: boolean; since?: string; until?: string; domain?:
 export function registerReport(program: Command, io: ReportCliIo = processIo()): Command {
   const cmd = program
     .command('report')
-    .description("summarise the relay's JSON logs: deliveries, TLS states, domains, refusals by cause")
+    .description("summarise the relay's logs or any Postfix maillog: deliveries by TLS state, domains, refusals by cause")
     .argument('[logs...]', "log files (NDJSON, .gz accepted); '-' or none for stdin")
     .option('--json', 'print the summary as JSON')
     .option('--since <time>', 'only events at or after TIME (ISO 8601, epoch ms, or 30m/24h/7d ago)')

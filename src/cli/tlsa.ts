@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runGenerate } from '../tools/tlsa/run-generate.ts';
 import { runMatch } from '../tools/tlsa/run-match.ts';
 import { applyCliIo, processIo, type CliIo } from './report.ts';
+import { rolloverCommand } from './tlsa-rollover.ts';
 
 function int(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -67,5 +68,6 @@ export function registerTlsa(program: Command, io: CliIo = processIo()): Command
   applyCliIo(tlsa, io);
   tlsa.addCommand(applyCliIo(generateCommand(io), io));
   tlsa.addCommand(applyCliIo(matchCommand(io), io));
+  tlsa.addCommand(applyCliIo(rolloverCommand(io), io));
   return tlsa;
 }

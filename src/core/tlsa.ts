@@ -80,18 +80,32 @@ function parsesAsTrustAnchor(selector: 0 | 1, data: Uint8Array): boolean {
   }
 }
 
-/** Why a record is unusable for SMTP, or null when it is usable (C13, C21, C27). */
-export function unusableReason(r: TlsaWithData): string | null {
-  if (r.usage === 0 || r.usage === 1) return `${named(USAGE_NAMES, r.usage)} is not usable for SMTP (RFC 7672 §3.1.3)`;
-  if (r.usage !== 2 && r.usage !== 3) return `unknown certificate usage ${r.usage}`;
+/**
+ * Which rules apply: `smtp` (RFC 7672: PKIX-TA/PKIX-EE unusable, C21) or
+ * `service` (RFC 6698/7671 for HTTPS, IMAP, submission…: all four usages).
+ * The one place the two differ.
+ */
+export type TlsaProfile = 'smtp' | 'service';
+
+/** Why a record is unusable for `profile` (default SMTP), or null when it is usable (C13, C21, C27). */
+export function unusableReason(r: TlsaWithData, profile: TlsaProfile = 'smtp'): string | null {
+  const pkix = r.usage === 0 || r.usage === 1;
+  if (pkix && profile === 'smtp') return `${named(USAGE_NAMES, r.usage)} is not usable for SMTP (RFC 7672 §3.1.3)`;
+  if (!pkix && r.usage !== 2 && r.usage !== 3) return `unknown certificate usage ${r.usage}`;
   if (r.selector !== 0 && r.selector !== 1) return `unknown selector ${r.selector}`;
   if (r.matchingType !== 0 && r.matchingType !== 1 && r.matchingType !== 2) return `unknown matching type ${r.matchingType}`;
-  const want = DIGEST_LENGTH[r.matchingType];
-  if (want !== undefined && r.data.length !== want) return `digest length ${r.data.length}, expected ${want}`;
-  if (r.matchingType === 0 && r.data.length === 0) return 'empty association data';
+  const length = lengthProblem(r);
+  if (length !== null) return length;
   if (r.usage === 2 && r.matchingType === 0 && !parsesAsTrustAnchor(r.selector, r.data)) {
     return r.selector === 0 ? 'DANE-TA Full data is not a certificate' : 'DANE-TA Full data is not a public key';
   }
+  return null;
+}
+
+function lengthProblem(r: TlsaWithData): string | null {
+  const want = DIGEST_LENGTH[r.matchingType];
+  if (want !== undefined && r.data.length !== want) return `digest length ${r.data.length}, expected ${want}`;
+  if (r.matchingType === 0 && r.data.length === 0) return 'empty association data';
   return null;
 }
 
@@ -104,7 +118,7 @@ function sameRecord(a: UsableTlsa, b: UsableTlsa): boolean {
 }
 
 /** C26: per usage+selector keep Full(0) and the strongest digest present. */
-function applyDigestAgility(records: UsableTlsa[]): UsableTlsa[] {
+export function applyDigestAgility<T extends TlsaFields>(records: T[]): T[] {
   const strongest = new Map<string, number>();
   for (const r of records) {
     if (r.matchingType === 0) continue;
