@@ -17,6 +17,12 @@
  * certificate" scenario). An unknown SNI name gets the first site's
  * certificate (as a shared hosting front end would).
  *
+ * It is also the lab's TLSRPT https collector (RFC 8460 §5.4): `setCollector(host,
+ * chain)` makes `POST` to any path of `host` accept a report; the body is
+ * gunzipped when sent as `application/tlsrpt+gzip`, parsed as JSON and kept
+ * in `reports` (emitted as `report`); 200 on success, 400 when the body is
+ * not JSON.
+ *
  * Records every request (SNI, Host, path, which site answered and how) and
  * emits `request` for each. Loopback only (throws otherwise). `close()`
  * destroys open connections, so a `hang` never keeps a test alive.
@@ -25,6 +31,8 @@ import { EventEmitter } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
+import { gunzipSync } from 'node:zlib';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IssuedCert } from './certs.ts';
 import { pemBundle } from './certs.ts';
 import { assertLoopback } from './shared-port.ts';
@@ -50,10 +58,15 @@ export interface StsRequestRecord {
   behaviour: StsSiteBehaviour | 'unknown-site';
 }
 
+export interface CollectedReport { host: string; path: string | undefined; contentType: string | undefined; json: unknown }
+
 export interface StsServer {
   host: string;
   port: number;
   readonly requests: StsRequestRecord[];
+  readonly reports: CollectedReport[];
+  /** Accept TLSRPT reports POSTed to `https://HOST/...`, presenting `chain`. */
+  setCollector(host: string, chain: IssuedCert[]): void;
   readonly events: EventEmitter;
   /** Set or replace the site for `mta-sts.DOMAIN`. */
   setSite(domain: string, site: StsSite): void;
@@ -73,7 +86,23 @@ function contextFor(site: StsSite): tls.SecureContext {
   return tls.createSecureContext({ cert: pemBundle(site.chain), key: leaf.keyPem });
 }
 
-function answer(site: StsSite, res: import('node:http').ServerResponse): void {
+function collect(req: IncomingMessage, res: ServerResponse, host: string, done: (r: CollectedReport) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const type = req.headers['content-type'];
+    try {
+      const raw = Buffer.concat(chunks);
+      const text = (type === 'application/tlsrpt+gzip' ? gunzipSync(raw) : raw).toString('utf8');
+      done({ host, path: req.url, contentType: type, json: JSON.parse(text) as unknown });
+      res.writeHead(200).end();
+    } catch {
+      res.writeHead(400).end();
+    }
+  });
+}
+
+function answer(site: StsSite, res: ServerResponse): void {
   switch (site.behaviour) {
     case 'serve':
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(site.policy ?? '');
@@ -100,6 +129,8 @@ export async function startStsServer(opts: { host: string; port?: number }): Pro
   assertLoopback(opts.host);
   const sites = new Map<string, { site: StsSite; ctx: tls.SecureContext }>();
   const requests: StsRequestRecord[] = [];
+  const reports: CollectedReport[] = [];
+  const collectors = new Map<string, tls.SecureContext>();
   const events = new EventEmitter();
   const sockets = new Set<Socket>();
   const first = (): { site: StsSite; ctx: tls.SecureContext } | undefined => sites.values().next().value;
@@ -107,9 +138,14 @@ export async function startStsServer(opts: { host: string; port?: number }): Pro
 
   const record = (r: StsRequestRecord): void => { requests.push(r); events.emit('request', r); };
   const server = https.createServer({
-    SNICallback: (name, cb) => cb(null, (lookup(`${name}`) ?? first())?.ctx),
+    SNICallback: (name, cb) => cb(null, collectors.get(name.toLowerCase()) ?? (lookup(`${name}`) ?? first())?.ctx),
   }, (req, res) => {
     const sni = (req.socket as tls.TLSSocket).servername || null;
+    const reqHost = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (req.method === 'POST' && collectors.has(reqHost)) {
+      collect(req, res, reqHost, (r) => { reports.push(r); events.emit('report', r); });
+      return;
+    }
     const domain = domainOf(req.headers.host) ?? domainOf(sni) ?? '';
     const entry = sites.get(domain);
     record({ domain, sni, host: req.headers.host, path: req.url, behaviour: entry?.site.behaviour ?? 'unknown-site' });
@@ -133,7 +169,13 @@ export async function startStsServer(opts: { host: string; port?: number }): Pro
     host: opts.host,
     port: (server.address() as AddressInfo).port,
     requests,
+    reports,
     events,
+    setCollector: (host, chain) => {
+      const leaf = chain[0];
+      if (!leaf) throw new Error('lab sts-server: a collector needs a certificate chain');
+      collectors.set(host.toLowerCase(), tls.createSecureContext({ cert: pemBundle(chain), key: leaf.keyPem }));
+    },
     setSite: (domain, site) => { sites.set(domain.toLowerCase().replace(/\.$/, ''), { site, ctx: contextFor(site) }); },
     close: async () => {
       for (const s of sockets) s.destroy();
