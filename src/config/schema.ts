@@ -168,6 +168,7 @@ const tlsrpt = z
     record: z.boolean().default(true),
     organization_name: nonEmpty.nullable().default(null),
     contact_info: nonEmpty.nullable().default(null),
+    dkim: z.strictObject({ domain: nonEmpty.nullable().default(null), selector: nonEmpty.nullable().default(null), private_key_file: path }).prefault({}),
   })
   .prefault({});
 
