@@ -125,41 +125,57 @@ function answer(site: StsSite, res: ServerResponse): void {
   }
 }
 
+interface Entry { site: StsSite; ctx: tls.SecureContext }
+
+/** The server's mutable state, shared by its handlers. */
+class State {
+  readonly sites = new Map<string, Entry>();
+  readonly collectors = new Map<string, tls.SecureContext>();
+  readonly requests: StsRequestRecord[] = [];
+  readonly reports: CollectedReport[] = [];
+  readonly events = new EventEmitter();
+
+  lookup(name: string | null | undefined): Entry | undefined {
+    return this.sites.get(domainOf(name) ?? '');
+  }
+  contextFor(name: string): tls.SecureContext | undefined {
+    return this.collectors.get(name.toLowerCase()) ?? (this.lookup(name) ?? this.sites.values().next().value)?.ctx;
+  }
+  record(r: StsRequestRecord): void {
+    this.requests.push(r);
+    this.events.emit('request', r);
+  }
+}
+
+function handleRequest(st: State, req: IncomingMessage, res: ServerResponse): void {
+  const sni = (req.socket as tls.TLSSocket).servername || null;
+  const reqHost = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  if (req.method === 'POST' && st.collectors.has(reqHost)) {
+    collect(req, res, reqHost, (r) => { st.reports.push(r); st.events.emit('report', r); });
+    return;
+  }
+  const domain = domainOf(req.headers.host) ?? domainOf(sni) ?? '';
+  const entry = st.sites.get(domain);
+  st.record({ domain, sni, host: req.headers.host, path: req.url, behaviour: entry?.site.behaviour ?? 'unknown-site' });
+  if (!entry) { res.writeHead(404).end(); return; }
+  answer(entry.site, res);
+}
+
+/** `reset`: the connection is dropped as soon as TLS is up (the SNI names the site). */
+function resetIfBlocked(st: State, s: tls.TLSSocket): void {
+  const sni = s.servername || null;
+  if (st.lookup(sni)?.site.behaviour !== 'reset') return;
+  st.record({ domain: domainOf(sni) ?? '', sni, host: undefined, path: undefined, behaviour: 'reset' });
+  s.destroy();
+}
+
 export async function startStsServer(opts: { host: string; port?: number }): Promise<StsServer> {
   assertLoopback(opts.host);
-  const sites = new Map<string, { site: StsSite; ctx: tls.SecureContext }>();
-  const requests: StsRequestRecord[] = [];
-  const reports: CollectedReport[] = [];
-  const collectors = new Map<string, tls.SecureContext>();
-  const events = new EventEmitter();
+  const st = new State();
   const sockets = new Set<Socket>();
-  const first = (): { site: StsSite; ctx: tls.SecureContext } | undefined => sites.values().next().value;
-  const lookup = (name: string | null | undefined) => sites.get(domainOf(name) ?? '') ?? undefined;
-
-  const record = (r: StsRequestRecord): void => { requests.push(r); events.emit('request', r); };
-  const server = https.createServer({
-    SNICallback: (name, cb) => cb(null, collectors.get(name.toLowerCase()) ?? (lookup(`${name}`) ?? first())?.ctx),
-  }, (req, res) => {
-    const sni = (req.socket as tls.TLSSocket).servername || null;
-    const reqHost = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
-    if (req.method === 'POST' && collectors.has(reqHost)) {
-      collect(req, res, reqHost, (r) => { reports.push(r); events.emit('report', r); });
-      return;
-    }
-    const domain = domainOf(req.headers.host) ?? domainOf(sni) ?? '';
-    const entry = sites.get(domain);
-    record({ domain, sni, host: req.headers.host, path: req.url, behaviour: entry?.site.behaviour ?? 'unknown-site' });
-    if (!entry) { res.writeHead(404).end(); return; }
-    answer(entry.site, res);
-  });
+  const server = https.createServer({ SNICallback: (name, cb) => cb(null, st.contextFor(name)) }, (req, res) => handleRequest(st, req, res));
   server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
-  server.on('secureConnection', (s: tls.TLSSocket) => {
-    const entry = lookup(s.servername || null);
-    if (entry?.site.behaviour === 'reset') {
-      record({ domain: domainOf(s.servername || null) ?? '', sni: s.servername || null, host: undefined, path: undefined, behaviour: 'reset' });
-      s.destroy();
-    }
-  });
+  server.on('secureConnection', (s: tls.TLSSocket) => resetIfBlocked(st, s));
   server.on('tlsClientError', () => undefined); // a client refusing our certificate is a scenario, not an error
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -168,15 +184,15 @@ export async function startStsServer(opts: { host: string; port?: number }): Pro
   return {
     host: opts.host,
     port: (server.address() as AddressInfo).port,
-    requests,
-    reports,
-    events,
+    requests: st.requests,
+    reports: st.reports,
+    events: st.events,
     setCollector: (host, chain) => {
       const leaf = chain[0];
       if (!leaf) throw new Error('lab sts-server: a collector needs a certificate chain');
-      collectors.set(host.toLowerCase(), tls.createSecureContext({ cert: pemBundle(chain), key: leaf.keyPem }));
+      st.collectors.set(host.toLowerCase(), tls.createSecureContext({ cert: pemBundle(chain), key: leaf.keyPem }));
     },
-    setSite: (domain, site) => { sites.set(domain.toLowerCase().replace(/\.$/, ''), { site, ctx: contextFor(site) }); },
+    setSite: (domain, site) => { st.sites.set(domain.toLowerCase().replace(/\.$/, ''), { site, ctx: contextFor(site) }); },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
