@@ -169,6 +169,26 @@ const metrics = z
   .strictObject({ listen: loopbackHostPort.nullable().default(null), health_interval: duration('30s') })
   .prefault({});
 
+/** MTA-STS (RFC 8461): policy discovery, fetch and cache; DANE always takes precedence (RFC 8461 §2). */
+const sts = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    connect_timeout: duration('10s'),
+    fetch_timeout: duration('30s'),
+    refresh_ahead: duration('1d'),
+  })
+  .prefault({});
+
+/** SMTP TLS Reporting (RFC 8460): per-attempt results recorded in the spool. */
+const tlsrpt = z
+  .strictObject({
+    record: z.boolean().default(true),
+    organization_name: nonEmpty.nullable().default(null),
+    contact_info: nonEmpty.nullable().default(null),
+    dkim: z.strictObject({ domain: nonEmpty.nullable().default(null), selector: nonEmpty.nullable().default(null), private_key_file: path }).prefault({}),
+  })
+  .prefault({});
+
 /** The whole file. `myhostname` defaults to os.hostname() at parse time. */
 export const relayConfigSchema = z.strictObject({
   myhostname: nonEmpty.optional().transform((v) => v ?? hostname()),
@@ -182,6 +202,8 @@ export const relayConfigSchema = z.strictObject({
   queue,
   log,
   metrics,
+  sts,
+  tlsrpt,
 });
 
 /** The parsed configuration: durations in ms, paths absolute, deep-frozen. */
