@@ -18,7 +18,8 @@
  */
 import type pino from 'pino';
 import { featureStatus } from '../core/policy.ts';
-import { classifyFailure, classifyReply, noHostLeft, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
+import { endOfWalk, nextMove, recordHost, startHostWalk, type HostResult } from '../core/host-walk.ts';
+import { classifyFailure, classifyReply, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
 import type { DeliveryJob, RecipientOutcome } from '../queue/deliverer.ts';
 import {
   deliveryEventOf, emitEvent, formatDelays, hostSkippedEventOf, injectionEventOf, relayName, tlsEventOf, type DaneFields, type TlsFields,
@@ -162,33 +163,28 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
       ? { kind: 'bounced', dsn: plan.dsn, diagnostic: plan.diagnostic } : { kind: 'deferred', dsn: plan.dsn, diagnostic: plan.diagnostic };
     return finish(deps, job, job.recipients, o, final, timing);
   }
-  let last: AttemptOutcome | null = null;
-  let sessions = 0;
+  let walk = startHostWalk();
   for (const entry of plan.entries) {
+    if (nextMove(walk, entry.kind === 'skip' ? 'skip' : 'host', deps.mxSessionLimit).kind === 'stop') break;
+    if (entry.kind === 'skip') { walk = recordHost(walk, skipped(deps, job, entry)); continue; }
     const pending = job.recipients.filter((r) => !final.has(r));
     if (pending.length === 0) break;
-    if (entry.kind === 'skip') { last = skipped(deps, job, entry); continue; }
-    if (deps.mxSessionLimit > 0 && sessions >= deps.mxSessionLimit) break;
     const r = await tryTarget(deps, job, entry.target, pending, timing);
-    if (r.connected) sessions++;
-    if (r.nextHost) last = r.nextHost;
     for (const [rcpt, o] of r.outcomes) {
       const out = toRecipientOutcome(rcpt, o, relayName(endpoint(entry.target)));
       final.set(rcpt, out);
       logDelivery(deps, job, out, timing, entry.target, r.session);
     }
+    walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected } : { kind: 'used' });
   }
-  const onlyPermanent = plan.entries.length > 0 && plan.entries.every((e) => e.kind === 'skip' && e.permanent);
-  const rest = onlyPermanent && last && last.kind !== 'sent'
-    ? { kind: 'bounced' as const, dsn: last.dsn, diagnostic: last.diagnostic }
-    : noHostLeft(last, { dsn: '4.4.3', diagnostic: `no usable mail exchanger for ${plan.nextHop}` });
+  const rest = endOfWalk(walk, plan.nextHop).outcome;
   return finish(deps, job, job.recipients.filter((r) => !final.has(r)), rest, final, timing);
 }
 
-function skipped(deps: EngineDeps, job: DeliveryJob, e: SkipEntry): AttemptOutcome {
+function skipped(deps: EngineDeps, job: DeliveryJob, e: SkipEntry): HostResult {
   const p = e.resolution.policy;
   logSkip(deps, job, { mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { level: p.level, dane: p.daneResult } : {}) });
-  return { kind: 'next-host', dsn: e.dsn, diagnostic: e.reason };
+  return { kind: 'skipped', dsn: e.dsn, reason: e.reason, permanent: e.permanent };
 }
 
 function finish(deps: EngineDeps, job: DeliveryJob, pending: string[], o: AttemptOutcome, final: Map<string, RecipientOutcome>, timing: Timing): RecipientOutcome[] {
