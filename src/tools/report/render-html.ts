@@ -6,11 +6,11 @@
  * Contract: pure; every string taken from the log is HTML-escaped (log content
  * is attacker-influenced: domains, diagnostics from remote servers).
  */
-import { STATUSES, TLS_STATES, type TlsStateOrPlain } from './event.ts';
+import { STATUSES, TLS_STATES, type LoggedTlsState } from './event.ts';
 import type { ReportData } from './summary.ts';
 
-const COLORS: Record<TlsStateOrPlain, string> = {
-  Verified: '#1a7f37', Trusted: '#4c9be8', Untrusted: '#d4a72c', Anonymous: '#e8734c', plaintext: '#cf222e',
+const COLORS: Record<LoggedTlsState, string> = {
+  Verified: '#1a7f37', Trusted: '#4c9be8', Untrusted: '#d4a72c', Anonymous: '#e8734c', none: '#cf222e',
 };
 
 export function escapeHtml(s: string | number | null): string {

@@ -35,7 +35,7 @@ function overview(d: ReportData): string {
 
 function tlsSection(d: ReportData): string {
   const dane = Object.entries(d.tls.dane).sort((a, b) => b[1] - a[1]);
-  return '\nTLS sessions by state (plaintext: deliveries made without TLS)\n' +
+  return '\nTLS sessions by state (none: deliveries made without TLS)\n' +
     table(['state', 'sessions'], TLS_STATES.map((s) => [s, d.tls.sessions[s]])) +
     '\nDANE results\n' + table(['dane.result', 'sessions'], dane);
 }

@@ -6,7 +6,7 @@
  * - `addLine` never throws; non-JSON and foreign lines count as `skipped`,
  *   lines outside the --since/--until/--domain filter as `filteredOut`
  *   (with a time filter, an event without a time is filtered out).
- * - TLS sessions count `tls` events by state; `plaintext` counts deliveries
+ * - TLS sessions count `tls` events by state; `none` counts deliveries
  *   sent without TLS (the same rule for the per-domain columns and the chart).
  * - Recipients by status count delivery events (a recipient deferred twice
  *   then sent counts once in each). Messages by status count distinct queue
@@ -18,7 +18,7 @@
  * Vocabulary and DSN meaning: DESIGN.md; refusal causes: cause.ts (C30 audit trail).
  */
 import { CAUSE_LABELS, classifyCause, type Cause } from './cause.ts';
-import { parseLine, STATUSES, TLS_STATES, type LogEvent, type Status, type TlsStateOrPlain } from './event.ts';
+import { parseLine, STATUSES, TLS_STATES, type LogEvent, type Status, type LoggedTlsState } from './event.ts';
 import { TimeSeries, type Series } from './timeseries.ts';
 
 export interface ReportFilter { since?: number; until?: number; domain?: string }
@@ -27,21 +27,21 @@ export const DEFAULT_LIMITS: ReportLimits = { maxDomains: 10_000, maxExamples: 3
 
 export interface RefusalExample { time: string | null; domain: string | null; mx: string | null; dsn: string | null; text: string }
 export interface RefusalRow { cause: Cause; label: string; hostsSkipped: number; deferred: number; bounced: number; examples: RefusalExample[] }
-export interface DomainRow { domain: string; total: number; status: Record<Status, number>; tls: Record<TlsStateOrPlain, number> }
+export interface DomainRow { domain: string; total: number; status: Record<Status, number>; tls: Record<LoggedTlsState, number> }
 
 export interface ReportData {
   lines: number; events: number; skipped: number; filteredOut: number;
   range: { first: string | null; last: string | null };
   messages: { accepted: number; bytes: number; recipients: number; byStatus: Record<Status, number>; approximate: boolean };
   recipients: Record<Status, number>;
-  tls: { sessions: Record<TlsStateOrPlain, number>; dane: Record<string, number> };
+  tls: { sessions: Record<LoggedTlsState, number>; dane: Record<string, number> };
   domains: { distinct: number; approximate: boolean; top: DomainRow[] };
   refusals: RefusalRow[];
   series: Series;
 }
 
 const zeroStatus = (): Record<Status, number> => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-const zeroTls = (): Record<TlsStateOrPlain, number> => Object.fromEntries(TLS_STATES.map((s) => [s, 0])) as Record<TlsStateOrPlain, number>;
+const zeroTls = (): Record<LoggedTlsState, number> => Object.fromEntries(TLS_STATES.map((s) => [s, 0])) as Record<LoggedTlsState, number>;
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
 
 export class ReportAccumulator {
@@ -108,12 +108,12 @@ export class ReportAccumulator {
   }
 
   private addDelivery(ev: Extract<LogEvent, { kind: 'delivery' }>): void {
-    // `plaintext` = delivered without TLS. A deferral/bounce without a TLS state may never
+    // `none` = delivered without TLS. A deferral/bounce without a TLS state may never
     // have reached a host (DNS failure, skipped hosts), so it has no state at all.
-    const state = ev.state === 'plaintext' && ev.status !== 'sent' ? undefined : ev.state;
-    if (state === 'plaintext') {
-      this.sessions.plaintext++;
-      if (ev.time !== undefined) this.series.add(ev.time, 'plaintext');
+    const state = ev.state === 'none' && ev.status !== 'sent' ? undefined : ev.state;
+    if (state === 'none') {
+      this.sessions.none++;
+      if (ev.time !== undefined) this.series.add(ev.time, 'none');
     }
     if (!ev.status) return;
     this.recipients[ev.status]++;

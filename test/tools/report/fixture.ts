@@ -64,7 +64,7 @@ export const EXPECTED = {
   accepted: 4, bytes: 3800, acceptedRecipients: 10,
   recipients: { sent: 4, deferred: 5, bounced: 3, expired: 0 },
   messages: { sent: 3, deferred: 3, bounced: 1, expired: 0 },
-  sessions: { Verified: 2, Trusted: 1, Untrusted: 1, Anonymous: 1, plaintext: 1 },
+  sessions: { Verified: 2, Trusted: 1, Untrusted: 1, Anonymous: 1, none: 1 },
   dane: { ok: 3, not_applicable: 1 },
   distinctDomains: 11,
   refusals: [
