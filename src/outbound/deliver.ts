@@ -17,15 +17,13 @@
  * - a message body that cannot be opened defers with 4.3.0 (local error).
  */
 import type pino from 'pino';
-import { featureStatus } from '../core/policy.ts';
 import { endOfWalk, nextMove, recordHost, startHostWalk, type HostResult } from '../core/host-walk.ts';
 import { classifyFailure, classifyReply, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
 import type { DeliveryJob, RecipientOutcome } from '../queue/deliverer.ts';
-import {
-  deliveryEventOf, emitEvent, formatDelays, hostSkippedEventOf, injectionEventOf, relayName, tlsEventOf, type DaneFields, type TlsFields,
-} from '../log/delivery-events.ts';
+import { relayName } from '../log/delivery-events.ts';
+import { DeliveryLog, endpointOf } from '../log/delivery-log.ts';
 import { planRoute, type RouteContext, type SkipEntry, type Target } from './route.ts';
-import { openVerifiedSession, type SessionSettings, type TlsSessionInfo } from './smtp-session.ts';
+import { openVerifiedSession, type SessionSettings } from './smtp-session.ts';
 import { poolKey, type SessionPool } from './session-pool.ts';
 import type { SendResult, SmtpSession } from './session.ts';
 
@@ -35,8 +33,6 @@ export interface EngineDeps {
   pool: SessionPool;
   logger: pino.Logger;
   mxSessionLimit: number;
-  /** TLS info of each open session, for logging reused sessions. */
-  tlsOf: WeakMap<SmtpSession, TlsSessionInfo | null>;
   now?: () => number;
 }
 
@@ -44,55 +40,23 @@ interface Timing { start: number; setupDone: number }
 
 interface TargetResult { outcomes: Map<string, AttemptOutcome>; nextHost: AttemptOutcome | null; connected: boolean }
 
-function tlsFields(t: Target, info: TlsSessionInfo | null | undefined): { tls: TlsFields; dane: DaneFields } {
-  const verdict = info?.verdict;
-  const feature = featureStatus(t.policy, { tls: !!info, ...(verdict ? { verdict } : {}) });
-  return {
-    tls: {
-      state: verdict?.state ?? 'none', level: t.policy.level, feature,
-      ...(info?.protocol ? { protocol: info.protocol } : {}), ...(info?.cipher ? { cipher: info.cipher } : {}),
-      ...(info?.bits !== undefined ? { bits: info.bits } : {}),
-    },
-    dane: { result: t.policy.daneResult, base: t.policy.tlsaBase, match: verdict?.matched ? `${verdict.matched.record} depth=${verdict.matched.depth}` : null },
-  };
-}
-
 const hostOf = (t: Target): HostLabel => ({ name: t.mxHost, ip: t.ip, port: t.port });
-const endpoint = (t: Target) => ({ domain: t.nextHop, mx: t.mxHost, ip: t.ip, port: t.port });
-const tlsaSecure = (t: Target): boolean => t.facts.dane?.kind === 'records' || t.facts.dane?.kind === 'unusable';
-
-function logTls(deps: EngineDeps, job: DeliveryJob, t: Target, info: TlsSessionInfo): void {
-  emitEvent(deps.logger, tlsEventOf({
-    ...endpoint(t), qid: job.queueId, mxSecure: t.facts.mxSecure, tlsaSecure: tlsaSecure(t), reason: t.policy.reason, ...tlsFields(t, info),
-  }));
-}
-
-function logSkip(deps: EngineDeps, job: DeliveryJob, s: { mx: string; port: number; ip?: string; dsn: string; reason: string; level?: Target['policy']['level']; dane?: DaneFields['result'] }): void {
-  emitEvent(deps.logger, hostSkippedEventOf({
-    qid: job.queueId, domain: job.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason,
-    ...(s.ip !== undefined ? { ip: s.ip } : {}), ...(s.level ? { tls: { level: s.level } } : {}), ...(s.dane ? { dane: { result: s.dane } } : {}),
-  }));
-}
 
 /** A session for the target: an idle pooled one (after RSET) or a new verified one. */
-async function sessionFor(deps: EngineDeps, job: DeliveryJob, t: Target, key: string): Promise<{ session: SmtpSession } | { failed: AttemptOutcome; connected: boolean }> {
+async function sessionFor(deps: EngineDeps, log: DeliveryLog, t: Target, key: string): Promise<{ session: SmtpSession } | { failed: AttemptOutcome; connected: boolean }> {
   const pooled = deps.pool.enabled ? await deps.pool.acquire(key) : null;
   if (pooled) return { session: pooled };
   const open = await openVerifiedSession(t, deps.session);
-  if (open.injectionBytes > 0) emitEvent(deps.logger, injectionEventOf({ ...endpoint(t), qid: job.queueId, discardedBytes: open.injectionBytes }));
+  if (open.injectionBytes > 0) log.injection(t, open.injectionBytes);
   if (open.kind === 'failed') {
-    if (open.tls) logTls(deps, job, t, open.tls);
+    if (open.tls) log.tls(t, open.tls);
     const dsn = open.outcome.kind === 'sent' ? '4.0.0' : open.outcome.dsn;
-    logSkip(deps, job, { mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, level: t.policy.level, dane: t.policy.daneResult });
+    log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, policy: t.policy });
     return { failed: open.outcome, connected: open.connected };
   }
-  if (open.tls) logTls(deps, job, t, open.tls);
-  if (open.plaintextFallback) {
-    // Postfix behaviour at `may` only: the handshake failed, the message goes in plaintext to the same address.
-    deps.logger.warn({ event: 'tls-fallback', qid: job.queueId, ...endpoint(t), tls: { level: t.policy.level } },
-      `${relayName(endpoint(t))}: TLS handshake failed, delivering in plaintext (level may)`);
-  }
-  deps.tlsOf.set(open.session, open.tls);
+  if (open.tls) log.tls(t, open.tls);
+  if (open.plaintextFallback) log.plaintextFallback(t); // Postfix behaviour at `may` only
+  open.session.tls = open.tls;
   return { session: open.session };
 }
 
@@ -116,9 +80,9 @@ function outcomesOf(host: HostLabel, recipients: string[], r: SendResult): Targe
   return { outcomes, nextHost: null, connected: true };
 }
 
-async function tryTarget(deps: EngineDeps, job: DeliveryJob, t: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
+async function tryTarget(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, t: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
   const key = poolKey(t);
-  const got = await sessionFor(deps, job, t, key);
+  const got = await sessionFor(deps, log, t, key);
   if ('failed' in got) return { outcomes: new Map(), nextHost: got.failed, connected: got.connected };
   timing.setupDone = (deps.now ?? Date.now)();
   let body: ReturnType<DeliveryJob['openBody']>;
@@ -140,17 +104,9 @@ function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): Re
   return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
 }
 
-function logDelivery(deps: EngineDeps, job: DeliveryJob, out: RecipientOutcome, timing: Timing, t?: Target, session?: SmtpSession): void {
-  const end = (deps.now ?? Date.now)();
-  const setupDone = t ? timing.setupDone : end;
-  const { delay, delays } = formatDelays({ beforeMs: timing.start - job.receivedAt, queueMs: 0, setupMs: setupDone - timing.start, transmitMs: end - setupDone });
-  const info = session ? deps.tlsOf.get(session) : undefined;
-  emitEvent(deps.logger, deliveryEventOf({
-    qid: job.queueId, rcpt: out.recipient, domain: job.domain, relay: t ? relayName(endpoint(t)) : 'none',
-    ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, info) } : {}),
-    dsn: out.dsn, status: out.status, delay, delays, ...(session ? { connUse: session.uses } : {}),
-    ...(out.remoteReply ? { remoteReply: out.remoteReply } : {}),
-  }, out.diagnostic));
+function logDelivery(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, out: RecipientOutcome, timing: Timing, t?: Target, session?: SmtpSession): void {
+  const at = { receivedAt: job.receivedAt, start: timing.start, setupDone: timing.setupDone, end: (deps.now ?? Date.now)() };
+  log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses } : undefined);
 }
 
 /** Deliver one job; see the module contract. */
