@@ -1,7 +1,9 @@
 /**
  * The delivery pipeline for one job (one message, one next-hop domain):
- * plan the route, walk the targets in order, open (or reuse) a verified
- * session, send, turn replies into per-recipient outcomes, log.
+ * plan the route, walk the targets in order (core/host-walk decides what
+ * each host's result means), open (or reuse) a verified session, send, turn
+ * replies into per-recipient outcomes. Every event goes out through
+ * log/delivery-log; a session carries its own TLS details (`session.tls`).
  *
  * Contract:
  * - never throws for DNS/TLS/SMTP outcomes; every recipient gets exactly one
@@ -104,50 +106,47 @@ function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): Re
   return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
 }
 
-function logDelivery(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, out: RecipientOutcome, timing: Timing, t?: Target, session?: SmtpSession): void {
-  const at = { receivedAt: job.receivedAt, start: timing.start, setupDone: timing.setupDone, end: (deps.now ?? Date.now)() };
-  log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses } : undefined);
+/** One job's delivery: what every step needs. */
+interface JobRun { deps: EngineDeps; log: DeliveryLog; job: DeliveryJob; timing: Timing; final: Map<string, RecipientOutcome> }
+
+function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession): void {
+  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : undefined);
+  run.final.set(rcpt, out);
+  const at = { receivedAt: run.job.receivedAt, start: run.timing.start, setupDone: run.timing.setupDone, end: (run.deps.now ?? Date.now)() };
+  run.log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses } : undefined);
 }
 
 /** Deliver one job; see the module contract. */
 export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<RecipientOutcome[]> {
-  const timing: Timing = { start: (deps.now ?? Date.now)(), setupDone: 0 };
-  const final = new Map<string, RecipientOutcome>();
+  const run: JobRun = { deps, log: new DeliveryLog(deps.logger, job.queueId, job.domain), job, timing: { start: (deps.now ?? Date.now)(), setupDone: 0 }, final: new Map() };
   const plan = await planRoute(deps.route, job.domain);
   if (plan.kind === 'final') {
     const o: AttemptOutcome = plan.status === 'bounced'
       ? { kind: 'bounced', dsn: plan.dsn, diagnostic: plan.diagnostic } : { kind: 'deferred', dsn: plan.dsn, diagnostic: plan.diagnostic };
-    return finish(deps, job, job.recipients, o, final, timing);
+    return finish(run, o);
   }
   let walk = startHostWalk();
   for (const entry of plan.entries) {
     if (nextMove(walk, entry.kind === 'skip' ? 'skip' : 'host', deps.mxSessionLimit).kind === 'stop') break;
-    if (entry.kind === 'skip') { walk = recordHost(walk, skipped(deps, job, entry)); continue; }
-    const pending = job.recipients.filter((r) => !final.has(r));
+    if (entry.kind === 'skip') { walk = recordHost(walk, skipped(run.log, entry)); continue; }
+    const pending = job.recipients.filter((r) => !run.final.has(r));
     if (pending.length === 0) break;
-    const r = await tryTarget(deps, job, entry.target, pending, timing);
-    for (const [rcpt, o] of r.outcomes) {
-      const out = toRecipientOutcome(rcpt, o, relayName(endpoint(entry.target)));
-      final.set(rcpt, out);
-      logDelivery(deps, job, out, timing, entry.target, r.session);
-    }
+    const r = await tryTarget(deps, run.log, job, entry.target, pending, run.timing);
+    for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, entry.target, r.session);
     walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected } : { kind: 'used' });
   }
-  const rest = endOfWalk(walk, plan.nextHop).outcome;
-  return finish(deps, job, job.recipients.filter((r) => !final.has(r)), rest, final, timing);
+  return finish(run, endOfWalk(walk, plan.nextHop).outcome);
 }
 
-function skipped(deps: EngineDeps, job: DeliveryJob, e: SkipEntry): HostResult {
+/** C4: a host the route skipped; the reason is logged and kept by the walk. */
+function skipped(log: DeliveryLog, e: SkipEntry): HostResult {
   const p = e.resolution.policy;
-  logSkip(deps, job, { mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { level: p.level, dane: p.daneResult } : {}) });
+  log.skipped({ mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { policy: p } : {}) });
   return { kind: 'skipped', dsn: e.dsn, reason: e.reason, permanent: e.permanent };
 }
 
-function finish(deps: EngineDeps, job: DeliveryJob, pending: string[], o: AttemptOutcome, final: Map<string, RecipientOutcome>, timing: Timing): RecipientOutcome[] {
-  for (const rcpt of pending) {
-    const out = toRecipientOutcome(rcpt, o);
-    final.set(rcpt, out);
-    logDelivery(deps, job, out, timing);
-  }
-  return job.recipients.map((r) => final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome' }));
+/** The recipients still pending get `o` (no host carried them); every recipient has exactly one outcome. */
+function finish(run: JobRun, o: AttemptOutcome): RecipientOutcome[] {
+  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o);
+  return run.job.recipients.map((r) => run.final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome' }));
 }
