@@ -29,7 +29,7 @@ export interface Endpoint { domain: string; mx: string; ip: string; port: number
 export const LOGGED_TLS_STATES = ['Verified', 'Trusted', 'Untrusted', 'Anonymous', 'none'] as const satisfies ReadonlyArray<TlsState | 'none'>;
 export type LoggedTlsState = (typeof LOGGED_TLS_STATES)[number];
 
-/** `status` of a `delivery` event, plus `expired`, which the queue's `queue-outcome` event adds (queue/outcome-log.ts). */
+/** `status` of a `delivery` event, plus `expired`, which the queue's `queue-outcome` event adds (log/queue-events.ts). */
 export const LOGGED_STATUSES = ['sent', 'deferred', 'bounced', 'expired'] as const satisfies ReadonlyArray<RecipientStatus | 'expired'>;
 export type LoggedStatus = (typeof LOGGED_STATUSES)[number];
 

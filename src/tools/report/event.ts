@@ -8,7 +8,7 @@
  * ISO string; an unparseable time becomes `undefined`. Inbound's `queued`
  * event counts as `accepted`. A `delivery` event without `domain` but with
  * `attempt` is the queue's own record of an outcome the delivery engine has
- * already logged (src/queue/outcome-log.ts): it becomes `queue-outcome`, used
+ * already logged (src/log/queue-events.ts): it becomes `queue-outcome`, used
  * only for `expired`, which only the queue knows (no double counting). Vocabulary (TLS
  * states, statuses, DSN codes) is DESIGN.md's; checklist C30 is what makes
  * these fields worth summarising.
