@@ -20,6 +20,7 @@
 import type { DnsResult, TlsaRecord } from './dns-result.ts';
 import type { UsableTlsa } from './effective-policy.ts';
 import { usableTlsa } from './tlsa.ts';
+import { normaliseName } from './reference-names.ts';
 
 export type DaneStatus =
   | { kind: 'records'; base: string; usable: UsableTlsa[]; rrset: TlsaRecord[] }
@@ -48,9 +49,6 @@ export function classifyTlsaAnswer(result: DnsResult<TlsaRecord>, base: string):
   }
 }
 
-function normalise(name: string): string {
-  return name.trim().toLowerCase().replace(/\.+$/, '');
-}
 
 /**
  * TLSA owner names to try, in order (C11, C12): `_PORT._tcp.<expanded>` then
@@ -58,8 +56,8 @@ function normalise(name: string): string {
  * chain to a different name; else just the original.
  */
 export function tlsaCandidates(port: number, host: string, address: { canonicalName: string; secure: boolean }): Array<{ owner: string; base: string }> {
-  const original = normalise(host);
-  const expanded = normalise(address.canonicalName);
+  const original = normaliseName(host);
+  const expanded = normaliseName(address.canonicalName);
   const bases = address.secure && expanded !== '' && expanded !== original ? [expanded, original] : [original];
   return bases.map((base) => ({ owner: `_${port}._tcp.${base}`, base }));
 }

@@ -17,6 +17,7 @@
  *   address limit (0 = no limit).
  */
 import type { DnsResult, MxRecord } from './dns-result.ts';
+import { normaliseName } from './reference-names.ts';
 
 export interface MxHost { host: string; preference: number }
 
@@ -42,7 +43,7 @@ function shuffle<T>(items: T[], random: Random): T[] {
   return out;
 }
 
-const normHost = (h: string): string => h.trim().toLowerCase().replace(/\.$/, '');
+const normHost = normaliseName;
 const isRoot = (h: string): boolean => normHost(h) === '' || h.trim() === '.';
 
 /** Sort by preference, shuffle within equal preference (RFC 5321 §5.1), one entry per host name. */

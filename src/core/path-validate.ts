@@ -24,6 +24,7 @@
  * Pure: node:crypto objects only, `now` is passed in.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import { nameLine } from './reference-names.ts';
 
 export const MAX_PATH_LENGTH = 8;
 const MAX_VISITS = 2000;
@@ -92,7 +93,7 @@ function* extend<A>(search: PathSearch<A>, path: X509Certificate[], budget: { vi
 }
 
 function shortName(cert: X509Certificate): string {
-  return (cert.subject ?? '').split('\n').join(', ');
+  return nameLine(cert.subject);
 }
 
 /** Why a certificate is outside its validity period at `now`, or null. */

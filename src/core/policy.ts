@@ -53,6 +53,7 @@ import type { DaneResult, DestinationPolicy, EffectivePolicy, PeerAuthentication
 import type { DaneStatus } from './dane-status.ts';
 import { usesDane, type TlsLevel } from './tls-level.ts';
 import type { TlsVerdict } from './tls-verdict.ts';
+import { normaliseName } from './reference-names.ts';
 
 export interface HostFacts {
   /** Next-hop domain, lower case (recipient domain, or the transport's host). */
@@ -85,9 +86,7 @@ export function needsTlsaLookup(policy: DestinationPolicy, addressesSecure: bool
   return usesDane(policy.level) && addressesSecure;
 }
 
-function norm(name: string): string {
-  return name.trim().toLowerCase().replace(/\.+$/, '');
-}
+const norm = normaliseName;
 
 function isIpLiteral(host: string): boolean {
   return host.includes(':') || /^\d+(\.\d+){3}$/.test(host);

@@ -32,6 +32,16 @@ export function normaliseName(name: string): string {
   return name.trim().toLowerCase().replace(/\.+$/, '');
 }
 
+/**
+ * A subject or issuer name on one line (`CN=mx.example, O=Example`), for
+ * people. Node gives `undefined` for an empty name (a certificate with only
+ * subjectAltNames, as RFC 5280 §4.1.2.6 allows): that reads `(empty name)`.
+ */
+export function nameLine(dn: string | undefined): string {
+  const line = (dn ?? '').split('\n').filter((p) => p !== '').join(', ');
+  return line === '' ? '(empty name)' : line;
+}
+
 function unquote(value: string): string {
   if (!value.startsWith('"')) return value;
   try {

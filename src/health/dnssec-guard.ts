@@ -6,9 +6,11 @@
  * - `daneRequired(config)` is true when the default level or any entry of
  *   the policy table parsed at load (config/tables.ts) uses DANE (`dane`, `dane-only`).
  * - `startupDnssecCheck` probes once. On failure it logs an unmistakable
- *   error; with `dns.dnssec_probe.on_failure: refuse` (the default) and DANE
- *   required, it throws `DnssecProbeError` so nothing starts (a relay that
- *   cannot see DNSSEC would silently treat every domain as insecure: C1).
+ *   error; when core/dnssec-guard decides `refuse` (DANE required and
+ *   `dns.dnssec_probe.on_failure: refuse`, the default) it throws
+ *   `DnssecProbeError` so nothing starts (a relay that cannot see DNSSEC would
+ *   silently treat every domain as insecure: C1). `check` uses the same
+ *   decision and `probeOf`.
  * - `DnssecMonitor.check()` re-probes through an uncached client at most every
  *   `intervalMs` and returns null when healthy, else the reason.
  */
@@ -16,6 +18,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { configTables } from '../config/tables.ts';
 import type { DnsLookup, RecordType } from '../core/dns-result.ts';
+import { dnssecGuard } from '../core/dnssec-guard.ts';
 import { usesDane } from '../core/tls-level.ts';
 import { probeDnssec } from '../dns/index.ts';
 
@@ -28,24 +31,29 @@ export function daneRequired(config: RelayConfig): boolean {
   return [...configTables(config).policy.entries.values()].some((e) => usesDane(e.level));
 }
 
-function probeOf(config: RelayConfig): { name: string; type: RecordType } {
-  return { name: config.dns.dnssec_probe.name, type: config.dns.dnssec_probe.type as RecordType };
+const PROBE_TYPES: readonly string[] = ['A', 'AAAA', 'MX', 'TLSA', 'CNAME', 'NS', 'SOA', 'TXT'];
+
+/** The configured probe query; a type the DNS client cannot ask for becomes `NS` (Postfix's default probe). */
+export function probeOf(config: RelayConfig): { name: string; type: RecordType } {
+  const type = config.dns.dnssec_probe.type.toUpperCase();
+  return { name: config.dns.dnssec_probe.name, type: (PROBE_TYPES.includes(type) ? type : 'NS') as RecordType };
 }
 
 export async function startupDnssecCheck(config: RelayConfig, dns: DnsLookup, logger: Logger): Promise<void> {
   const result = await probeDnssec(dns, probeOf(config));
-  if (result.ok) {
+  const required = daneRequired(config);
+  const decision = dnssecGuard(result, { daneRequired: required, onFailure: config.dns.dnssec_probe.on_failure });
+  if (decision.kind === 'proceed') {
     logger.info({ event: 'dnssec-probe', ok: true }, `DNSSEC probe ${config.dns.dnssec_probe.name} ${config.dns.dnssec_probe.type}: validated`);
     return;
   }
-  const required = daneRequired(config);
   logger.error(
-    { event: 'dnssec-probe', ok: false, reason: result.reason, daneRequired: required },
-    `error: DNSSEC validation may be unavailable: ${result.reason}`,
+    { event: 'dnssec-probe', ok: false, reason: decision.reason, daneRequired: required },
+    `error: DNSSEC validation may be unavailable: ${decision.reason}`,
   );
-  if (required && config.dns.dnssec_probe.on_failure === 'refuse') {
+  if (decision.kind === 'refuse') {
     throw new DnssecProbeError(
-      `${result.reason}; refusing to start because DANE is configured (set dns.dnssec_probe.on_failure: warn to start anyway)`,
+      `${decision.reason}; refusing to start because DANE is configured (set dns.dnssec_probe.on_failure: warn to start anyway)`,
     );
   }
 }

@@ -25,8 +25,16 @@ import type { RecipientStatus } from '../queue/deliverer.ts';
 
 export interface Endpoint { domain: string; mx: string; ip: string; port: number }
 
+/** `tls.state` as logged: a Postfix TLS state, or `none` for a delivery without TLS. Readers use these words. */
+export const LOGGED_TLS_STATES = ['Verified', 'Trusted', 'Untrusted', 'Anonymous', 'none'] as const satisfies ReadonlyArray<TlsState | 'none'>;
+export type LoggedTlsState = (typeof LOGGED_TLS_STATES)[number];
+
+/** `status` of a `delivery` event, plus `expired`, which the queue's `queue-outcome` event adds (log/queue-events.ts). */
+export const LOGGED_STATUSES = ['sent', 'deferred', 'bounced', 'expired'] as const satisfies ReadonlyArray<RecipientStatus | 'expired'>;
+export type LoggedStatus = (typeof LOGGED_STATUSES)[number];
+
 export interface TlsFields {
-  state: TlsState | 'none';
+  state: LoggedTlsState;
   level: TlsLevel;
   feature: string;
   protocol?: string;

@@ -85,7 +85,7 @@ export async function createDeliverer(config: RelayConfig, deps: { logger: pino.
   const engine: EngineDeps = {
     route: await buildRouteContext(config, dns, options),
     session: await buildSessionSettings(config, options),
-    pool, logger: deps.logger, mxSessionLimit: options.mxSessionLimit, tlsOf: new WeakMap(),
+    pool, logger: deps.logger, mxSessionLimit: options.mxSessionLimit,
   };
   return {
     deliver: (job) => deliverJob(engine, job),

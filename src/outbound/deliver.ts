@@ -1,7 +1,9 @@
 /**
  * The delivery pipeline for one job (one message, one next-hop domain):
- * plan the route, walk the targets in order, open (or reuse) a verified
- * session, send, turn replies into per-recipient outcomes, log.
+ * plan the route, walk the targets in order (core/host-walk decides what
+ * each host's result means), open (or reuse) a verified session, send, turn
+ * replies into per-recipient outcomes. Every event goes out through
+ * log/delivery-log; a session carries its own TLS details (`session.tls`).
  *
  * Contract:
  * - never throws for DNS/TLS/SMTP outcomes; every recipient gets exactly one
@@ -17,14 +19,13 @@
  * - a message body that cannot be opened defers with 4.3.0 (local error).
  */
 import type pino from 'pino';
-import { featureStatus } from '../core/policy.ts';
-import { classifyFailure, classifyReply, noHostLeft, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
+import { endOfWalk, nextMove, recordHost, startHostWalk, type HostResult } from '../core/host-walk.ts';
+import { classifyFailure, classifyReply, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
 import type { DeliveryJob, RecipientOutcome } from '../queue/deliverer.ts';
-import {
-  deliveryEventOf, emitEvent, formatDelays, hostSkippedEventOf, injectionEventOf, relayName, tlsEventOf, type DaneFields, type TlsFields,
-} from '../log/delivery-events.ts';
+import { relayName } from '../log/delivery-events.ts';
+import { DeliveryLog, endpointOf } from '../log/delivery-log.ts';
 import { planRoute, type RouteContext, type SkipEntry, type Target } from './route.ts';
-import { openVerifiedSession, type SessionSettings, type TlsSessionInfo } from './smtp-session.ts';
+import { openVerifiedSession, type SessionSettings } from './smtp-session.ts';
 import { poolKey, type SessionPool } from './session-pool.ts';
 import type { SendResult, SmtpSession } from './session.ts';
 
@@ -34,8 +35,6 @@ export interface EngineDeps {
   pool: SessionPool;
   logger: pino.Logger;
   mxSessionLimit: number;
-  /** TLS info of each open session, for logging reused sessions. */
-  tlsOf: WeakMap<SmtpSession, TlsSessionInfo | null>;
   now?: () => number;
 }
 
@@ -43,55 +42,23 @@ interface Timing { start: number; setupDone: number }
 
 interface TargetResult { outcomes: Map<string, AttemptOutcome>; nextHost: AttemptOutcome | null; connected: boolean }
 
-function tlsFields(t: Target, info: TlsSessionInfo | null | undefined): { tls: TlsFields; dane: DaneFields } {
-  const verdict = info?.verdict;
-  const feature = featureStatus(t.policy, { tls: !!info, ...(verdict ? { verdict } : {}) });
-  return {
-    tls: {
-      state: verdict?.state ?? 'none', level: t.policy.level, feature,
-      ...(info?.protocol ? { protocol: info.protocol } : {}), ...(info?.cipher ? { cipher: info.cipher } : {}),
-      ...(info?.bits !== undefined ? { bits: info.bits } : {}),
-    },
-    dane: { result: t.policy.daneResult, base: t.policy.tlsaBase, match: verdict?.matched ? `${verdict.matched.record} depth=${verdict.matched.depth}` : null },
-  };
-}
-
 const hostOf = (t: Target): HostLabel => ({ name: t.mxHost, ip: t.ip, port: t.port });
-const endpoint = (t: Target) => ({ domain: t.nextHop, mx: t.mxHost, ip: t.ip, port: t.port });
-const tlsaSecure = (t: Target): boolean => t.facts.dane?.kind === 'records' || t.facts.dane?.kind === 'unusable';
-
-function logTls(deps: EngineDeps, job: DeliveryJob, t: Target, info: TlsSessionInfo): void {
-  emitEvent(deps.logger, tlsEventOf({
-    ...endpoint(t), qid: job.queueId, mxSecure: t.facts.mxSecure, tlsaSecure: tlsaSecure(t), reason: t.policy.reason, ...tlsFields(t, info),
-  }));
-}
-
-function logSkip(deps: EngineDeps, job: DeliveryJob, s: { mx: string; port: number; ip?: string; dsn: string; reason: string; level?: Target['policy']['level']; dane?: DaneFields['result'] }): void {
-  emitEvent(deps.logger, hostSkippedEventOf({
-    qid: job.queueId, domain: job.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason,
-    ...(s.ip !== undefined ? { ip: s.ip } : {}), ...(s.level ? { tls: { level: s.level } } : {}), ...(s.dane ? { dane: { result: s.dane } } : {}),
-  }));
-}
 
 /** A session for the target: an idle pooled one (after RSET) or a new verified one. */
-async function sessionFor(deps: EngineDeps, job: DeliveryJob, t: Target, key: string): Promise<{ session: SmtpSession } | { failed: AttemptOutcome; connected: boolean }> {
+async function sessionFor(deps: EngineDeps, log: DeliveryLog, t: Target, key: string): Promise<{ session: SmtpSession } | { failed: AttemptOutcome; connected: boolean }> {
   const pooled = deps.pool.enabled ? await deps.pool.acquire(key) : null;
   if (pooled) return { session: pooled };
   const open = await openVerifiedSession(t, deps.session);
-  if (open.injectionBytes > 0) emitEvent(deps.logger, injectionEventOf({ ...endpoint(t), qid: job.queueId, discardedBytes: open.injectionBytes }));
+  if (open.injectionBytes > 0) log.injection(t, open.injectionBytes);
   if (open.kind === 'failed') {
-    if (open.tls) logTls(deps, job, t, open.tls);
+    if (open.tls) log.tls(t, open.tls);
     const dsn = open.outcome.kind === 'sent' ? '4.0.0' : open.outcome.dsn;
-    logSkip(deps, job, { mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, level: t.policy.level, dane: t.policy.daneResult });
+    log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, policy: t.policy });
     return { failed: open.outcome, connected: open.connected };
   }
-  if (open.tls) logTls(deps, job, t, open.tls);
-  if (open.plaintextFallback) {
-    // Postfix behaviour at `may` only: the handshake failed, the message goes in plaintext to the same address.
-    deps.logger.warn({ event: 'tls-fallback', qid: job.queueId, ...endpoint(t), tls: { level: t.policy.level } },
-      `${relayName(endpoint(t))}: TLS handshake failed, delivering in plaintext (level may)`);
-  }
-  deps.tlsOf.set(open.session, open.tls);
+  if (open.tls) log.tls(t, open.tls);
+  if (open.plaintextFallback) log.plaintextFallback(t); // Postfix behaviour at `may` only
+  open.session.tls = open.tls;
   return { session: open.session };
 }
 
@@ -115,9 +82,9 @@ function outcomesOf(host: HostLabel, recipients: string[], r: SendResult): Targe
   return { outcomes, nextHost: null, connected: true };
 }
 
-async function tryTarget(deps: EngineDeps, job: DeliveryJob, t: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
+async function tryTarget(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, t: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
   const key = poolKey(t);
-  const got = await sessionFor(deps, job, t, key);
+  const got = await sessionFor(deps, log, t, key);
   if ('failed' in got) return { outcomes: new Map(), nextHost: got.failed, connected: got.connected };
   timing.setupDone = (deps.now ?? Date.now)();
   let body: ReturnType<DeliveryJob['openBody']>;
@@ -139,63 +106,47 @@ function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): Re
   return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
 }
 
-function logDelivery(deps: EngineDeps, job: DeliveryJob, out: RecipientOutcome, timing: Timing, t?: Target, session?: SmtpSession): void {
-  const end = (deps.now ?? Date.now)();
-  const setupDone = t ? timing.setupDone : end;
-  const { delay, delays } = formatDelays({ beforeMs: timing.start - job.receivedAt, queueMs: 0, setupMs: setupDone - timing.start, transmitMs: end - setupDone });
-  const info = session ? deps.tlsOf.get(session) : undefined;
-  emitEvent(deps.logger, deliveryEventOf({
-    qid: job.queueId, rcpt: out.recipient, domain: job.domain, relay: t ? relayName(endpoint(t)) : 'none',
-    ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, info) } : {}),
-    dsn: out.dsn, status: out.status, delay, delays, ...(session ? { connUse: session.uses } : {}),
-    ...(out.remoteReply ? { remoteReply: out.remoteReply } : {}),
-  }, out.diagnostic));
+/** One job's delivery: what every step needs. */
+interface JobRun { deps: EngineDeps; log: DeliveryLog; job: DeliveryJob; timing: Timing; final: Map<string, RecipientOutcome> }
+
+function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession): void {
+  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : undefined);
+  run.final.set(rcpt, out);
+  const at = { receivedAt: run.job.receivedAt, start: run.timing.start, setupDone: run.timing.setupDone, end: (run.deps.now ?? Date.now)() };
+  run.log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses } : undefined);
 }
 
 /** Deliver one job; see the module contract. */
 export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<RecipientOutcome[]> {
-  const timing: Timing = { start: (deps.now ?? Date.now)(), setupDone: 0 };
-  const final = new Map<string, RecipientOutcome>();
+  const run: JobRun = { deps, log: new DeliveryLog(deps.logger, job.queueId, job.domain), job, timing: { start: (deps.now ?? Date.now)(), setupDone: 0 }, final: new Map() };
   const plan = await planRoute(deps.route, job.domain);
   if (plan.kind === 'final') {
     const o: AttemptOutcome = plan.status === 'bounced'
       ? { kind: 'bounced', dsn: plan.dsn, diagnostic: plan.diagnostic } : { kind: 'deferred', dsn: plan.dsn, diagnostic: plan.diagnostic };
-    return finish(deps, job, job.recipients, o, final, timing);
+    return finish(run, o);
   }
-  let last: AttemptOutcome | null = null;
-  let sessions = 0;
+  let walk = startHostWalk();
   for (const entry of plan.entries) {
-    const pending = job.recipients.filter((r) => !final.has(r));
+    if (nextMove(walk, entry.kind === 'skip' ? 'skip' : 'host', deps.mxSessionLimit).kind === 'stop') break;
+    if (entry.kind === 'skip') { walk = recordHost(walk, skipped(run.log, entry)); continue; }
+    const pending = job.recipients.filter((r) => !run.final.has(r));
     if (pending.length === 0) break;
-    if (entry.kind === 'skip') { last = skipped(deps, job, entry); continue; }
-    if (deps.mxSessionLimit > 0 && sessions >= deps.mxSessionLimit) break;
-    const r = await tryTarget(deps, job, entry.target, pending, timing);
-    if (r.connected) sessions++;
-    if (r.nextHost) last = r.nextHost;
-    for (const [rcpt, o] of r.outcomes) {
-      const out = toRecipientOutcome(rcpt, o, relayName(endpoint(entry.target)));
-      final.set(rcpt, out);
-      logDelivery(deps, job, out, timing, entry.target, r.session);
-    }
+    const r = await tryTarget(deps, run.log, job, entry.target, pending, run.timing);
+    for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, entry.target, r.session);
+    walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected } : { kind: 'used' });
   }
-  const onlyPermanent = plan.entries.length > 0 && plan.entries.every((e) => e.kind === 'skip' && e.permanent);
-  const rest = onlyPermanent && last && last.kind !== 'sent'
-    ? { kind: 'bounced' as const, dsn: last.dsn, diagnostic: last.diagnostic }
-    : noHostLeft(last, { dsn: '4.4.3', diagnostic: `no usable mail exchanger for ${plan.nextHop}` });
-  return finish(deps, job, job.recipients.filter((r) => !final.has(r)), rest, final, timing);
+  return finish(run, endOfWalk(walk, plan.nextHop).outcome);
 }
 
-function skipped(deps: EngineDeps, job: DeliveryJob, e: SkipEntry): AttemptOutcome {
+/** C4: a host the route skipped; the reason is logged and kept by the walk. */
+function skipped(log: DeliveryLog, e: SkipEntry): HostResult {
   const p = e.resolution.policy;
-  logSkip(deps, job, { mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { level: p.level, dane: p.daneResult } : {}) });
-  return { kind: 'next-host', dsn: e.dsn, diagnostic: e.reason };
+  log.skipped({ mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { policy: p } : {}) });
+  return { kind: 'skipped', dsn: e.dsn, reason: e.reason, permanent: e.permanent };
 }
 
-function finish(deps: EngineDeps, job: DeliveryJob, pending: string[], o: AttemptOutcome, final: Map<string, RecipientOutcome>, timing: Timing): RecipientOutcome[] {
-  for (const rcpt of pending) {
-    const out = toRecipientOutcome(rcpt, o);
-    final.set(rcpt, out);
-    logDelivery(deps, job, out, timing);
-  }
-  return job.recipients.map((r) => final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome' }));
+/** The recipients still pending get `o` (no host carried them); every recipient has exactly one outcome. */
+function finish(run: JobRun, o: AttemptOutcome): RecipientOutcome[] {
+  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o);
+  return run.job.recipients.map((r) => run.final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome' }));
 }

@@ -26,6 +26,7 @@ import type { Readable } from 'node:stream';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { parseReply, type HostLabel, type SmtpReply, type SmtpStage } from '../core/outcome.ts';
 import { networkFailure, type NodemailerError, type SessionTap } from './session-errors.ts';
+import type { TlsSessionInfo } from './smtp-session.ts';
 
 export interface EnvelopeIn {
   sender: string;
@@ -69,6 +70,8 @@ export class SmtpSession {
   uses = 0;
   /** When the last transaction completed with the server's 250 (the session is then in its initial state); null otherwise. */
   cleanSince: number | null = null;
+  /** The TLS session and its verdict, set once by whoever opened it (deliver.ts); null in plaintext. */
+  tls: TlsSessionInfo | null = null;
 
   constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel) {
     conn.on('end', () => { this.state = 'closed'; });

@@ -66,6 +66,11 @@ export function parseRecord(text: string, expectedId?: string): ParsedRecord {
   return { kind: 'ok', record: result.data };
 }
 
+/** Still to be delivered: never tried (`pending`) or tried and `deferred`. */
+export function isUndelivered(r: Pick<RecipientState, 'status'>): boolean {
+  return r.status === 'pending' || r.status === 'deferred';
+}
+
 /** The next-hop domain of an address (lower case), '' when there is none. */
 export function domainOf(address: string): string {
   const at = address.lastIndexOf('@');

@@ -1,40 +1,31 @@
 /**
- * The scheduler: takes messages from the spool, groups each message's
- * undelivered recipients by next-hop domain, drives one `Deliverer.deliver()`
- * per (message, domain) group, persists every outcome, and retries with
- * exponential backoff (backoff.ts) until delivered, bounced or expired.
+ * The scheduler: timing and concurrency. It decides when a message's
+ * delivery pass starts (delivery-pass.ts does the pass: activation, one job
+ * per next-hop domain, outcomes written, bounce, removal or deferral) and
+ * how many `Deliverer.deliver()` calls run, and retries with exponential
+ * backoff (backoff.ts) until delivered, bounced or expired.
  *
  * Promises:
  * - A message handed over by `notify(id)` (inbound just stored it) is
  *   activated at once, not at the next scan.
  * - At most `concurrency` deliver() calls run at once, at most
  *   `destinationConcurrency` per domain.
- * - Each group's outcome is written (write-temp, fsync, rename) before the
- *   next state change of that message (active-message.ts); the file's
- *   directory is its state.
- * - At the end of a pass (pass.ts): recipients bounced in it get ONE DSN
- *   (bounce.ts), queued BEFORE they are marked reported (a crash repeats,
- *   never loses, a bounce); null-sender messages never get one. Then the
- *   message is removed (all final) or moved to `deferred/` with its next
- *   attempt time.
+ * - A pass's end says when the message is next due; waiting messages come
+ *   from `notify`, `flush` and the spool scan (spool-scan.ts).
  * - `stop(graceMs)` starts no new work and waits up to graceMs for running
  *   deliveries; whatever is unfinished stays on disk (active/ goes back to
  *   incoming/ at the next start, spool.recover()).
- * Failure modes: a thrown deliver() defers the group with 4.3.0; a queue
- * file that cannot be parsed goes to `corrupt/`; an I/O error on the spool
- * is logged and the message retried later.
+ * Failure modes: a thrown deliver() defers the job with 4.3.0; the rest are the pass's.
  */
 import type { Logger } from 'pino';
-import type { Deliverer, RecipientOutcome } from './deliverer.ts';
+import type { Deliverer, DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import type { QueueRecord } from './record.ts';
 import type { Spool } from './spool.ts';
-import { activateMessage } from './activation.ts';
 import { DelivererSlot } from './deliverer-slot.ts';
+import { DeliveryPass, type PassContext, type PassEnd, type QueuedHint } from './delivery-pass.ts';
 import { FlushWatcher } from './flush-watcher.ts';
+import { scanSpool } from './spool-scan.ts';
 import { WaitingSet } from './waiting-set.ts';
-import { finishPass, persistState, type ActiveMessage } from './active-message.ts';
-import { applyOutcomes, groupByDomain, toDeliveryJob } from './pass.ts';
 
 export interface SchedulerSettings extends BackoffPolicy {
   concurrency: number;
@@ -56,35 +47,18 @@ export interface SchedulerDeps {
   flushPollMs?: number;
 }
 
-type WaitDir = 'incoming' | 'deferred' | 'active';
+export type { QueuedHint } from './delivery-pass.ts';
 
-/**
- * What inbound just wrote durably: the record and, for small messages, the
- * content. Lets a fresh message be activated and delivered without reading
- * back its files; after a restart everything comes from disk as before.
- */
-export interface QueuedHint {
-  record: QueueRecord;
-  body?: Buffer;
-}
-
-interface Waiting {
-  dir: WaitDir;
-  due: number;
-  hint?: QueuedHint;
-}
+interface Waiting { dir: 'incoming' | 'deferred' | 'active'; due: number; hint?: QueuedHint }
 
 interface Job {
-  msg: ActiveMessage;
-  domain: string;
-  recipients: string[];
+  pass: DeliveryPass;
+  job: DeliveryJob;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Messages activated concurrently (rename + read each). */
 const ACTIVATION_BATCH = 32;
-/** Queue files whose next attempt time a scan reads concurrently. */
-const SCAN_STATS = 64;
 /** Above this many waiting messages, a fresh message's content is not kept in memory. */
 const HINT_BODY_WAITING_LIMIT = 256;
 
@@ -92,7 +66,7 @@ export class Scheduler {
   private settings: SchedulerSettings;
   private readonly now: () => number;
   private readonly waiting = new WaitingSet<Waiting>();
-  private readonly active = new Map<string, ActiveMessage>();
+  private readonly active = new Map<string, DeliveryPass>();
   private readonly jobs: Job[] = [];
   private readonly perDomain = new Map<string, number>();
   private readonly tasks = new Set<Promise<void>>();
@@ -212,25 +186,13 @@ export class Scheduler {
   }
 
   private async scan(): Promise<void> {
-    const { spool } = this.deps;
-    const seen = new Set<string>();
     const before = new Set([...this.waiting.entries()].map(([id]) => id));
-    const known = (id: string): boolean => this.waiting.has(id) || this.active.has(id) || this.moving.has(id);
-    for (const dir of ['incoming', 'deferred'] as const) {
-      const ids = await spool.list(dir);
-      for (const id of ids) seen.add(id);
-      const fresh = ids.filter((id) => !known(id));
-      // The next attempt times (file mtimes) are read SCAN_STATS at a time: one by one, 100,000 deferred messages took seconds.
-      for (let i = 0; i < fresh.length; i += SCAN_STATS) {
-        const chunk = fresh.slice(i, i + SCAN_STATS);
-        const dues = await Promise.all(chunk.map(async (id) => (dir === 'incoming' ? this.now() : ((await spool.nextAttempt(dir, id)) ?? this.now()))));
-        chunk.forEach((id, k) => {
-          if (!known(id)) this.waiting.set(id, { dir, due: dues[k] ?? this.now() });
-        });
-        // Deliveries start while a long scan goes on (a restart with a full queue resumes at once).
-        this.pump();
-      }
-    }
+    const seen = await scanSpool(this.deps.spool, {
+      known: (id) => this.waiting.has(id) || this.active.has(id) || this.moving.has(id),
+      now: this.now,
+      found: (id, dir, due) => this.waiting.set(id, { dir, due }),
+      progress: () => this.pump(),
+    });
     // Forget what left the spool meanwhile (deleted by the operator); not what inbound handed over during the scan.
     for (const [id, e] of [...this.waiting.entries()]) if (e.dir !== 'active' && !seen.has(id) && before.has(id)) this.waiting.delete(id);
     this.pump();
@@ -286,39 +248,37 @@ export class Scheduler {
     this.arm();
   }
 
-  private async activate(id: string, entry: Waiting): Promise<void> {
-    const record = await activateMessage(this.deps.spool, this.deps.logger, id, entry.dir, entry.hint?.record);
-    if (!record) return;
-    this.startPass({ record, ...(entry.hint?.body ? { body: entry.hint.body } : {}), jobsLeft: 0, writes: Promise.resolve(), gone: false });
-  }
+  private readonly passContext = (): PassContext => ({
+    spool: this.deps.spool, logger: this.deps.logger, settings: this.settings, notify: (id) => this.notify(id),
+  });
 
-  private startPass(msg: ActiveMessage): void {
-    msg.record.attempts += 1;
-    this.active.set(msg.record.id, msg);
-    const groups = groupByDomain(msg.record);
-    msg.jobsLeft = groups.size;
-    for (const [domain, recipients] of groups) this.jobs.push({ msg, domain, recipients });
-    if (groups.size === 0) this.track(this.finish(msg));
+  private async activate(id: string, entry: Waiting): Promise<void> {
+    const pass = await DeliveryPass.open(this.passContext, id, entry.dir, entry.hint);
+    if (!pass) return;
+    this.active.set(pass.id, pass);
+    const jobs = pass.jobs();
+    for (const job of jobs) this.jobs.push({ pass, job });
+    if (jobs.length === 0) this.track(pass.endEmpty(this.now()).then((end) => this.passEnded(pass, end)));
   }
 
   private dispatch(): void {
     for (let i = 0; i < this.jobs.length && !this.stopping && this.inFlight < this.settings.concurrency; ) {
       const job = this.jobs[i];
-      if (job && (this.perDomain.get(job.domain) ?? 0) < this.settings.destinationConcurrency) {
+      if (job && (this.perDomain.get(job.job.domain) ?? 0) < this.settings.destinationConcurrency) {
         this.jobs.splice(i, 1);
         this.track(this.run(job));
       } else i++;
     }
   }
 
-  private async run(job: Job): Promise<void> {
+  private async run({ pass, job }: Job): Promise<void> {
     this.inFlight++;
     this.perDomain.set(job.domain, (this.perDomain.get(job.domain) ?? 0) + 1);
     let outcomes: RecipientOutcome[];
     try {
-      outcomes = await this.slot.use((d) => d.deliver(toDeliveryJob(job.msg.record, job.domain, job.recipients, this.deps.spool, job.msg.body)));
+      outcomes = await this.slot.use((d) => d.deliver(job));
     } catch (err) {
-      this.deps.logger.error({ qid: job.msg.record.id, err }, `${job.msg.record.id}: delivery engine error: ${String(err)}`);
+      this.deps.logger.error({ qid: pass.id, err }, `${pass.id}: delivery engine error: ${String(err)}`);
       outcomes = job.recipients.map((recipient) => ({ recipient, status: 'deferred', dsn: '4.3.0', diagnostic: `internal error: ${(err as Error)?.message ?? String(err)}` }));
     } finally {
       this.inFlight--;
@@ -326,24 +286,14 @@ export class Scheduler {
       if (n > 0) this.perDomain.set(job.domain, n);
       else this.perDomain.delete(job.domain);
     }
-    applyOutcomes(job.msg.record, job.recipients, outcomes, this.now(), this.settings, this.deps.logger);
-    job.msg.jobsLeft--;
-    // The last group's state is written by finish() (removal, or the deferred
-    // record); writing it here too would only cost two more fsyncs.
-    await persistState(this.deps.spool, this.deps.logger, job.msg, job.msg.jobsLeft > 0);
-    if (job.msg.jobsLeft === 0) await this.finish(job.msg);
+    const end = await pass.complete(job, outcomes, this.now());
+    if (end) this.passEnded(pass, end);
     this.pump();
   }
 
-  /** End of a pass: bounce, then remove or defer (active-message.ts, pass.ts). */
-  private async finish(msg: ActiveMessage): Promise<void> {
-    const { spool, logger } = this.deps;
-    try {
-      const end = await finishPass({ spool, logger, settings: this.settings, notify: (id) => this.notify(id) }, msg, this.now());
-      if (end.kind === 'deferred') this.waiting.set(msg.record.id, { dir: 'deferred', due: end.due });
-      if (end.kind === 'retry') this.waiting.set(msg.record.id, { dir: end.dir, due: end.due });
-    } finally {
-      this.active.delete(msg.record.id);
-    }
+  /** The pass is over (delivery-pass.ts): the message waits for its next attempt, or is done. */
+  private passEnded(pass: DeliveryPass, end: PassEnd): void {
+    if (end.kind !== 'done') this.waiting.set(pass.id, { dir: end.kind === 'deferred' ? 'deferred' : end.dir, due: end.due });
+    this.active.delete(pass.id);
   }
 }

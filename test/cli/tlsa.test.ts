@@ -140,7 +140,7 @@ describe('dane-relay tlsa (CLI)', () => {
     test('STARTTLS not offered, or nothing listening → exit 2 naming the stage', async () => {
       const r = await tlsa(['generate', '--connect', `127.0.0.1:${bare.port}`, '--starttls', 'smtp']);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /ehlo: STARTTLS not offered/);
+      assert.match(r.stderr, /starttls: TLS is required, but was not offered/);
       const closed = await tlsa(['generate', '--connect', '127.0.0.1:1', '--starttls', 'smtp', '--timeout', '3000']);
       assert.equal(closed.code, 2);
       assert.match(closed.stderr, /connect: /);

@@ -7,7 +7,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import {
   deliveryEventOf, emitEvent, formatDelays, formatSeconds, hostSkippedEventOf, injectionEventOf, tlsEventOf,
+  LOGGED_TLS_STATES,
 } from '../../src/log/delivery-events.ts';
+import { parseLine, TLS_STATES } from '../../src/tools/report/event.ts';
 
 const ep = { domain: 'example.net', mx: 'mx.example.net', ip: '192.0.2.1', port: 25 };
 
@@ -58,5 +60,19 @@ describe('emitEvent', () => {
     assert.match(String(inj?.msg), /^plaintext data after STARTTLS/);
     assert.equal((tls?.tls as { state: string }).state, 'Anonymous');
     assert.equal(tls?.event, 'tls');
+  });
+});
+
+describe('one vocabulary for writers and readers', () => {
+  test('C30: a delivery without TLS is logged as tls.state none and read back by report as none', () => {
+    const e = deliveryEventOf({
+      qid: 'Q9', rcpt: 'a@example.net', ...ep, relay: 'mx.example.net[192.0.2.1]:25', dsn: '2.0.0', status: 'sent', delay: 0.1, delays: '0/0/0/0.1',
+      tls: { state: 'none', level: 'may', feature: 'may:none' },
+    }, '250 2.0.0 Ok');
+    const read = parseLine(JSON.stringify({ level: 30, time: 0, ...e }));
+    assert.equal(read?.kind, 'delivery');
+    if (read?.kind === 'delivery') assert.equal(read.state, 'none');
+    assert.ok((TLS_STATES as readonly string[]).includes(e.tls?.state ?? ''), 'report knows every logged state');
+    assert.deepEqual([...TLS_STATES], [...LOGGED_TLS_STATES]);
   });
 });

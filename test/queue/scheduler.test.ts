@@ -145,7 +145,11 @@ describe('scheduler', () => {
         for (let i = 0; i < 4; i++) await storeMessage(spool, 'a@src.test', [`r${i}@d${i}.test`], { now: clock.t });
         await scheduler.start();
         await until(() => scheduler.stats().inFlight === 3 && scheduler.stats().queuedJobs > 0);
-        await new Promise((r) => setTimeout(r, 50));
+        // wake() runs dispatch synchronously and deliver() is entered synchronously from it:
+        // a fourth delivery the limit allowed would have started before wake() returned.
+        scheduler.wake();
+        assert.equal(scheduler.stats().inFlight, 3);
+        assert.ok(scheduler.stats().queuedJobs > 0, 'jobs were waiting and were not started');
         assert.equal(current, 3, 'global limit of 3 reached and not exceeded');
         open();
         await scheduler.idle();

@@ -24,6 +24,7 @@ import type { DaneStatus } from '../../core/dane-status.ts';
 import type { TlsaRecord } from '../../core/dns-result.ts';
 import type { UsableTlsa } from '../../core/effective-policy.ts';
 import { describeTlsa, formatTlsa, tlsaDataFor, toHex, unusableReason } from '../../core/tlsa.ts';
+import { nameLine } from '../../core/reference-names.ts';
 import type { CertReport, TlsaRecordReport, TlsaReport } from './types.ts';
 
 type RecordFields = Pick<TlsaRecord, 'usage' | 'selector' | 'matchingType' | 'data'>;
@@ -67,10 +68,6 @@ function parse(der: Uint8Array): X509Certificate | null {
   }
 }
 
-function oneLine(dn: string): string {
-  return dn.split('\n').filter((p) => p !== '').join(', ');
-}
-
 function dataMatches(der: Uint8Array, r: UsableTlsa): boolean {
   try {
     return toHex(tlsaDataFor(der, r.selector, r.matchingType)) === toHex(r.data);
@@ -90,8 +87,8 @@ export function markChain(chain: Uint8Array[], usable: UsableTlsa[]): CertReport
     const cert = parse(der);
     return {
       depth,
-      subject: cert ? oneLine(cert.subject) : null,
-      issuer: cert ? oneLine(cert.issuer) : null,
+      subject: cert ? nameLine(cert.subject) : null,
+      issuer: cert ? nameLine(cert.issuer) : null,
       notBefore: cert ? new Date(cert.validFrom).toISOString() : null,
       notAfter: cert ? new Date(cert.validTo).toISOString() : null,
       sha256: createHash('sha256').update(der).digest('hex'),

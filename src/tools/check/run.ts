@@ -15,10 +15,12 @@
  *   (a check should not wait 300 s on a tarpit).
  * - The DNS client, route context and TLS settings are the relay's
  *   (`buildDnsClient`, `buildRouteContext`, `buildSessionSettings`). The
- *   resolver is probed first, as the relay does at start-up (C6): when it does
- *   not validate and dns.dnssec_probe.on_failure is `refuse` the check stops
- *   with status 2 (every answer would look insecure and DANE would "pass"
- *   vacuously); with `warn` it goes on with a warning.
+ *   resolver is probed first, as the relay does at start-up, with the relay's
+ *   decision (core/dnssec-guard, C6): when it does not validate, DANE is in
+ *   force (`--level`, else the configured level and policy table) and
+ *   dns.dnssec_probe.on_failure is `refuse`, the check stops with status 2
+ *   (every answer would look insecure and DANE would "pass" vacuously);
+ *   otherwise it goes on with a warning.
  * - Exit status: 0 every domain `pass`; 1 some domain `degraded` or `fail`
  *   (DANE failure, bogus DNS, null MX / NXDOMAIN, nothing deliverable);
  *   2 usage or operational error (no domain, unreadable list or
@@ -28,8 +30,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { RecordType } from '../../core/dns-result.ts';
-import type { TlsLevel } from '../../core/tls-level.ts';
+import { dnssecGuard } from '../../core/dnssec-guard.ts';
+import { usesDane, type TlsLevel } from '../../core/tls-level.ts';
+import { daneRequired, probeOf } from '../../health/dnssec-guard.ts';
 import { loadConfig, type RelayConfig } from '../../config/load.ts';
 import { probeDnssec, type DnsClient } from '../../dns/index.ts';
 import { buildDnsClient, buildRouteContext, buildSessionSettings } from '../../outbound/create-deliverer.ts';
@@ -60,7 +63,6 @@ export interface CheckIo {
 }
 
 const CHECK_TIMEOUT_CAP_MS = 30_000;
-const RECORD_TYPES: readonly string[] = ['A', 'AAAA', 'MX', 'TLSA', 'CNAME', 'NS', 'SOA', 'TXT'];
 
 class UsageError extends Error {}
 
@@ -125,11 +127,12 @@ function internalFailure(domain: string, err: unknown): DomainReport {
 }
 
 async function checkAll(config: RelayConfig, dns: DnsClient, opts: CheckOptions, domains: string[]): Promise<{ report: CheckReport; internal: boolean }> {
-  const probeName = config.dns.dnssec_probe;
-  const type = (RECORD_TYPES.includes(probeName.type.toUpperCase()) ? probeName.type.toUpperCase() : 'NS') as RecordType;
-  const probe = await probeDnssec(dns, { name: probeName.name, type });
-  if (!probe.ok && probeName.on_failure === 'refuse') {
-    throw new UsageError(`${probe.reason} (dns.dnssec_probe.on_failure=refuse; use a validating resolver on loopback, --resolver HOST:PORT)`);
+  const probe = await probeDnssec(dns, probeOf(config));
+  // C6: the relay's own start-up decision, for the level this check applies.
+  const required = opts.level !== undefined ? usesDane(opts.level) : daneRequired(config);
+  const guard = dnssecGuard(probe, { daneRequired: required, onFailure: config.dns.dnssec_probe.on_failure });
+  if (guard.kind === 'refuse') {
+    throw new UsageError(`${guard.reason} (dns.dnssec_probe.on_failure=refuse; use a validating resolver on loopback, --resolver HOST:PORT)`);
   }
   const deps: CheckDeps = {
     route: forceLevel(await buildRouteContext(config, dns), opts.level),

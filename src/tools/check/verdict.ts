@@ -9,17 +9,18 @@
  *   or a DNS lookup error (4.4.3 `… try again`, how a bogus answer arrives,
  *   C1) is a DANE `fail`; anything else (connection refused, timeout, an SMTP
  *   reply) is `error`: the host is unusable, but not because of DANE.
- * - `relayOutcome` walks the route plan's entries exactly as the delivery
- *   engine does (src/outbound/deliver.ts): skipped hosts give their reason,
- *   sessions that reached a server count toward `mx_session_limit`, the first
- *   address that opens a verified session is where the mail would go. When
- *   none does, the outcome is core `noHostLeft` of the last reason (a bounce
- *   only when every entry was a permanent "host not found").
+ * - `relayOutcome` walks the route plan's entries with the delivery engine's
+ *   own fold (core/host-walk): skipped hosts give their reason, sessions that
+ *   reached a server count toward `mx_session_limit`, the first address that
+ *   opens a verified session is where the mail would go. When none does, the
+ *   outcome is the fold's end (a bounce only when every entry was a permanent
+ *   "host not found", else deferred with the last reason).
  * - `domainVerdict`: `fail` when the relay would not deliver now; `degraded`
  *   when it would, but some host or address fails DANE; else `pass`.
  * Pure.
  */
-import { noHostLeft, type AttemptOutcome } from '../../core/outcome.ts';
+import { foldHostWalk, type HostResult } from '../../core/host-walk.ts';
+import type { AttemptOutcome } from '../../core/outcome.ts';
 import type { AddressVerdict, DomainVerdict } from './types.ts';
 
 /** What one address attempt gave (from openVerifiedSession). */
@@ -47,20 +48,19 @@ export function skipVerdict(dsn: string): AddressVerdict {
 
 export type RelayOutcome = { kind: 'deliver'; via: string } | { kind: 'refuse'; outcome: AttemptOutcome };
 
-/** The delivery engine's walk over the entries (deliver.ts `deliverJob`), without sending. */
+function hostResultOf(s: Step): HostResult {
+  if (s.kind === 'skip') return { kind: 'skipped', dsn: s.dsn, reason: s.reason, permanent: s.permanent };
+  return s.attempt.kind === 'open' ? { kind: 'used' } : { kind: 'failed', outcome: s.attempt.outcome, connected: s.attempt.connected };
+}
+
+/** The delivery engine's walk (core/host-walk, as deliver.ts), without sending: an open session is where mail would go. */
 export function relayOutcome(steps: Step[], mxSessionLimit: number, nextHop: string): RelayOutcome {
-  let last: AttemptOutcome | null = null;
-  let sessions = 0;
-  for (const s of steps) {
-    if (s.kind === 'skip') { last = { kind: 'next-host', dsn: s.dsn, diagnostic: s.reason }; continue; }
-    if (mxSessionLimit > 0 && sessions >= mxSessionLimit) break;
-    if (s.attempt.kind === 'open') return { kind: 'deliver', via: s.label };
-    if (s.attempt.connected) sessions++;
-    last = s.attempt.outcome;
+  const end = foldHostWalk(steps.map(hostResultOf), mxSessionLimit, nextHop);
+  if (end.kind === 'used') {
+    const s = steps[end.index];
+    return { kind: 'deliver', via: s?.kind === 'address' ? s.label : '' };
   }
-  const onlyPermanent = steps.length > 0 && steps.every((s) => s.kind === 'skip' && s.permanent);
-  if (onlyPermanent && last && last.kind !== 'sent') return { kind: 'refuse', outcome: { kind: 'bounced', dsn: last.dsn, diagnostic: last.diagnostic } };
-  return { kind: 'refuse', outcome: noHostLeft(last, { dsn: '4.4.3', diagnostic: `no usable mail exchanger for ${nextHop}` }) };
+  return { kind: 'refuse', outcome: end.outcome };
 }
 
 function firstDaneFailure(steps: Step[]): { dsn: string; reason: string } | null {

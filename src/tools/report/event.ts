@@ -8,23 +8,25 @@
  * ISO string; an unparseable time becomes `undefined`. Inbound's `queued`
  * event counts as `accepted`. A `delivery` event without `domain` but with
  * `attempt` is the queue's own record of an outcome the delivery engine has
- * already logged (src/queue/outcome-log.ts): it becomes `queue-outcome`, used
+ * already logged (src/log/queue-events.ts): it becomes `queue-outcome`, used
  * only for `expired`, which only the queue knows (no double counting). Vocabulary (TLS
  * states, statuses, DSN codes) is DESIGN.md's; checklist C30 is what makes
  * these fields worth summarising.
  */
 
-export type Status = 'sent' | 'deferred' | 'bounced' | 'expired';
-export const STATUSES: readonly Status[] = ['sent', 'deferred', 'bounced', 'expired'];
-/** Postfix TLS states plus `plaintext` for a delivery without TLS. */
-export type TlsStateOrPlain = 'Verified' | 'Trusted' | 'Untrusted' | 'Anonymous' | 'plaintext';
-export const TLS_STATES: readonly TlsStateOrPlain[] = ['Verified', 'Trusted', 'Untrusted', 'Anonymous', 'plaintext'];
+import { LOGGED_STATUSES, LOGGED_TLS_STATES, type LoggedStatus, type LoggedTlsState } from '../../log/delivery-events.ts';
+
+/** The log's own vocabulary (src/log/delivery-events.ts): one word per case, `none` for no TLS. */
+export type Status = LoggedStatus;
+export const STATUSES: readonly Status[] = LOGGED_STATUSES;
+export const TLS_STATES: readonly LoggedTlsState[] = LOGGED_TLS_STATES;
+export type { LoggedTlsState };
 
 interface Base { time: number | undefined; domain: string | undefined }
 export type LogEvent =
   | (Base & { kind: 'accepted'; qid: string | undefined; size: number; nrcpt: number })
-  | (Base & { kind: 'tls'; state: TlsStateOrPlain | undefined; daneResult: string | undefined; mx: string | undefined })
-  | (Base & { kind: 'delivery'; qid: string | undefined; status: Status | undefined; state: TlsStateOrPlain; dsn: string | undefined;
+  | (Base & { kind: 'tls'; state: LoggedTlsState | undefined; daneResult: string | undefined; mx: string | undefined })
+  | (Base & { kind: 'delivery'; qid: string | undefined; status: Status | undefined; state: LoggedTlsState; dsn: string | undefined;
       text: string; rcpt: string | undefined; mx: string | undefined; feature: string | undefined })
   | (Base & { kind: 'host-skipped'; dsn: string | undefined; text: string; mx: string | undefined; ip: string | undefined })
   | (Base & { kind: 'queue-outcome'; qid: string | undefined; status: Status | undefined });
@@ -75,9 +77,9 @@ export function parseTime(v: unknown): number | undefined {
   return undefined;
 }
 
-function tlsState(obj: Json): TlsStateOrPlain | undefined {
+function tlsState(obj: Json): LoggedTlsState | undefined {
   const s = str(obj, 'tls.state');
-  return s !== undefined && (TLS_STATES as readonly string[]).includes(s) ? (s as TlsStateOrPlain) : undefined;
+  return s !== undefined && (TLS_STATES as readonly string[]).includes(s) ? (s as LoggedTlsState) : undefined;
 }
 
 function status(obj: Json): Status | undefined {
@@ -106,7 +108,7 @@ export function toEvent(obj: Json): LogEvent | undefined {
   // The queue's own record of an outcome repeats the delivery engine's event.
   if (kind === 'queue-outcome') return { kind: 'queue-outcome', time, domain, qid: str(obj, 'qid'), status: status(obj) };
   return {
-    kind, time, domain, qid: str(obj, 'qid'), status: status(obj), state: tlsState(obj) ?? 'plaintext',
+    kind, time, domain, qid: str(obj, 'qid'), status: status(obj), state: tlsState(obj) ?? 'none',
     dsn: str(obj, 'dsn'), text: str(obj, 'diagnostic') ?? msgDetail(str(obj, 'msg')) ?? str(obj, 'remoteReply') ?? '', rcpt: str(obj, 'rcpt'),
     mx: str(obj, 'mx'), feature: str(obj, 'tls.feature'),
   };

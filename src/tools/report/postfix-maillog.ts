@@ -14,13 +14,13 @@
  * HOST[IP]:PORT` line is the session of the next status line naming that
  * relay; further status lines of the same message, or with `conn_use=N`
  * (N ≥ 2, a cached connection), belong to the same session. A first-use status
- * line with no TLS line before it was sent in plaintext. `tls=` on a status
+ * line with no TLS line before it was sent in plaintext (state `none`). `tls=` on a status
  * line (Postfix 3.10+ `smtp_log_tls_feature_status`) is carried as the
  * feature. Local deliveries (local, virtual, pipe) are not transport and are
  * skipped; `error` and `qmgr` status lines (relay=none) count as outcomes. Contract: never throws; a line that is not a Postfix line, or not
  * one the report needs, returns [] (counted as skipped by the caller).
  */
-import type { LogEvent, Status, TlsStateOrPlain } from './event.ts';
+import type { LogEvent, Status, LoggedTlsState } from './event.ts';
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))\s+\S+\s+(.*)$/;
 const TRADITIONAL = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+(.*)$/;
@@ -33,7 +33,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const SEEN_LIMIT = 200_000;
 const STATUSES: readonly string[] = ['sent', 'deferred', 'bounced', 'expired'];
 
-interface Session { relay: string; state: TlsStateOrPlain; qid?: string }
+interface Session { relay: string; state: LoggedTlsState; qid?: string }
 
 export class PostfixMaillogReader {
   /** Per smtp PID: the TLS line not yet joined to a status line, and the session in use. */
@@ -72,7 +72,7 @@ export class PostfixMaillogReader {
   private smtp(proc: string, text: string, time: number | undefined): LogEvent[] {
     const tls = TLS_LINE.exec(text);
     if (tls) {
-      const state = tls[1] as TlsStateOrPlain;
+      const state = tls[1] as LoggedTlsState;
       const relay = tls[2] ?? '';
       this.remember(this.pending, proc, { relay, state });
       return [{ kind: 'tls', time, domain: undefined, state, daneResult: undefined, mx: hostOf(relay) }];
@@ -90,13 +90,13 @@ export class PostfixMaillogReader {
   }
 
   /** The TLS state of the session a status line was sent over (see the header). */
-  private sessionState(proc: string, qid: string, relay: string, connUse: number): TlsStateOrPlain {
-    if (relay === 'none') return 'plaintext';
+  private sessionState(proc: string, qid: string, relay: string, connUse: number): LoggedTlsState {
+    if (relay === 'none') return 'none';
     const cur = this.current.get(proc);
     if (cur && cur.relay === relay && (connUse >= 2 || cur.qid === qid)) return cur.state;
     const p = this.pending.get(proc);
     this.pending.delete(proc);
-    const session: Session = p && p.relay === relay ? { ...p, qid } : { relay, state: 'plaintext', qid };
+    const session: Session = p && p.relay === relay ? { ...p, qid } : { relay, state: 'none', qid };
     this.remember(this.current, proc, session);
     return session.state;
   }

@@ -6,11 +6,11 @@
  * Contract: pure; every string taken from the log is HTML-escaped (log content
  * is attacker-influenced: domains, diagnostics from remote servers).
  */
-import { STATUSES, TLS_STATES, type TlsStateOrPlain } from './event.ts';
+import { STATUSES, TLS_STATES, type LoggedTlsState } from './event.ts';
 import type { ReportData } from './summary.ts';
 
-const COLORS: Record<TlsStateOrPlain, string> = {
-  Verified: '#1a7f37', Trusted: '#4c9be8', Untrusted: '#d4a72c', Anonymous: '#e8734c', plaintext: '#cf222e',
+const COLORS: Record<LoggedTlsState, string> = {
+  Verified: '#1a7f37', Trusted: '#4c9be8', Untrusted: '#d4a72c', Anonymous: '#e8734c', none: '#cf222e',
 };
 
 export function escapeHtml(s: string | number | null): string {
@@ -63,7 +63,7 @@ export function renderHtml(d: ReportData): string {
   ]);
   const status = htmlTable('Deliveries by status', ['status', 'messages', 'recipients'], STATUSES.map((s) => [s, d.messages.byStatus[s], d.recipients[s]]));
   const tls = htmlTable('Deliveries by TLS state (recipients sent)', ['state', 'deliveries'], TLS_STATES.map((s) => [s, d.tls.deliveries[s]])) +
-    htmlTable('TLS sessions established, by state', ['state', 'sessions'], TLS_STATES.filter((s) => s !== 'plaintext').map((s) => [s, d.tls.sessions[s]]));
+    htmlTable('TLS sessions established, by state', ['state', 'sessions'], TLS_STATES.filter((s) => s !== 'none').map((s) => [s, d.tls.sessions[s]]));
   const domains = htmlTable('Top recipient domains', ['domain', 'total', ...STATUSES, ...TLS_STATES],
     d.domains.top.map((r) => [r.domain, r.total, ...STATUSES.map((s) => r.status[s]), ...TLS_STATES.map((s) => r.tls[s])]));
   const refusals = htmlTable('Refusals to deliver by cause', ['cause', 'hosts skipped', 'deferred', 'bounced'],

@@ -35,10 +35,10 @@ function overview(d: ReportData): string {
 
 function tlsSection(d: ReportData): string {
   const dane = Object.entries(d.tls.dane).sort((a, b) => b[1] - a[1]);
-  return '\nDeliveries by TLS state (recipients sent; plaintext: without TLS)\n' +
+  return '\nDeliveries by TLS state (recipients sent; none: without TLS)\n' +
     table(['state', 'deliveries'], TLS_STATES.map((s) => [s, d.tls.deliveries[s]])) +
     '\nTLS sessions established, by state (a reused session carries several deliveries)\n' +
-    table(['state', 'sessions'], TLS_STATES.filter((s) => s !== 'plaintext').map((s) => [s, d.tls.sessions[s]])) +
+    table(['state', 'sessions'], TLS_STATES.filter((s) => s !== 'none').map((s) => [s, d.tls.sessions[s]])) +
     '\nDANE results\n' + table(['dane.result', 'sessions'], dane);
 }
 

@@ -10,7 +10,7 @@
  *   outside the --since/--until/--domain filter as `filteredOut` (with a time
  *   filter, an event without a time is filtered out).
  * - Deliveries by TLS state count recipients `sent`, by the state of the
- *   session they went over (`plaintext` without TLS): the same rule for the
+ *   session they went over (`none` without TLS): the same rule for the
  *   per-domain columns and the chart. TLS sessions are counted separately,
  *   from the TLS events (a reused session carries many deliveries; a failed
  *   attempt is a session without a delivery).
@@ -25,7 +25,7 @@
  */
 import { CAUSE_LABELS, classifyCause, type Cause } from './cause.ts';
 import { PostfixMaillogReader } from './postfix-maillog.ts';
-import { parseLine, STATUSES, TLS_STATES, type LogEvent, type Status, type TlsStateOrPlain } from './event.ts';
+import { parseLine, STATUSES, TLS_STATES, type LogEvent, type Status, type LoggedTlsState } from './event.ts';
 import { TimeSeries, type Series } from './timeseries.ts';
 
 export interface ReportFilter { since?: number; until?: number; domain?: string }
@@ -34,22 +34,22 @@ export const DEFAULT_LIMITS: ReportLimits = { maxDomains: 10_000, maxExamples: 3
 
 export interface RefusalExample { time: string | null; domain: string | null; mx: string | null; dsn: string | null; text: string }
 export interface RefusalRow { cause: Cause; label: string; hostsSkipped: number; deferred: number; bounced: number; examples: RefusalExample[] }
-export interface DomainRow { domain: string; total: number; status: Record<Status, number>; tls: Record<TlsStateOrPlain, number> }
+export interface DomainRow { domain: string; total: number; status: Record<Status, number>; tls: Record<LoggedTlsState, number> }
 
 export interface ReportData {
   lines: number; events: number; skipped: number; filteredOut: number;
   range: { first: string | null; last: string | null };
   messages: { accepted: number; bytes: number; recipients: number; byStatus: Record<Status, number>; approximate: boolean };
   recipients: Record<Status, number>;
-  /** `deliveries`: recipients sent, by TLS state; `sessions`: TLS sessions established (no `plaintext`). */
-  tls: { deliveries: Record<TlsStateOrPlain, number>; sessions: Record<TlsStateOrPlain, number>; dane: Record<string, number> };
+  /** `deliveries`: recipients sent, by TLS state; `sessions`: TLS sessions established (no `none`). */
+  tls: { deliveries: Record<LoggedTlsState, number>; sessions: Record<LoggedTlsState, number>; dane: Record<string, number> };
   domains: { distinct: number; approximate: boolean; top: DomainRow[] };
   refusals: RefusalRow[];
   series: Series;
 }
 
 const zeroStatus = (): Record<Status, number> => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-const zeroTls = (): Record<TlsStateOrPlain, number> => Object.fromEntries(TLS_STATES.map((s) => [s, 0])) as Record<TlsStateOrPlain, number>;
+const zeroTls = (): Record<LoggedTlsState, number> => Object.fromEntries(TLS_STATES.map((s) => [s, 0])) as Record<LoggedTlsState, number>;
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
 
 export class ReportAccumulator {

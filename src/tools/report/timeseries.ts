@@ -6,9 +6,9 @@
  * are merged (counts are preserved exactly; only resolution is lost).
  * Events without a time are not counted here. Pure data, no I/O.
  */
-import { TLS_STATES, type TlsStateOrPlain } from './event.ts';
+import { TLS_STATES, type LoggedTlsState } from './event.ts';
 
-export interface SeriesBucket { start: number; counts: Record<TlsStateOrPlain, number> }
+export interface SeriesBucket { start: number; counts: Record<LoggedTlsState, number> }
 export interface Series { bucketMs: number; buckets: SeriesBucket[] }
 
 function emptyCounts(): number[] {
@@ -23,7 +23,7 @@ export class TimeSeries {
     this.widthMs = baseWidthMs;
   }
 
-  add(time: number, state: TlsStateOrPlain): void {
+  add(time: number, state: LoggedTlsState): void {
     const key = Math.floor(time / this.widthMs);
     let counts = this.buckets.get(key);
     if (!counts) {
@@ -73,7 +73,7 @@ export class TimeSeries {
     }
     const buckets = entries.map(([start, counts]) => ({
       start,
-      counts: Object.fromEntries(TLS_STATES.map((s, i) => [s, counts[i] ?? 0])) as Record<TlsStateOrPlain, number>,
+      counts: Object.fromEntries(TLS_STATES.map((s, i) => [s, counts[i] ?? 0])) as Record<LoggedTlsState, number>,
     }));
     return { bucketMs: width, buckets };
   }

@@ -15,6 +15,7 @@
  */
 import { describeTlsa, formatTlsa, tlsaDataFor, toHex, usableTlsa } from '../../core/tlsa.ts';
 import { DAY_MS, isIssuerOf, type CertInfo } from './pem.ts';
+import { normaliseName } from '../../core/reference-names.ts';
 
 export interface GenerateOptions { host?: string; port: number; usage?: number; selector?: number; matchingType?: number; now: Date }
 export interface GeneratedRecord {
@@ -31,7 +32,7 @@ interface Spec { usage: 2 | 3; selector: 0 | 1; matchingType: 0 | 1 | 2 }
 /** The host name for the owner: explicit, else the leaf's first DNS name that is not a wildcard. */
 export function ownerHost(leaf: CertInfo, host: string | undefined): string | undefined {
   const name = host ?? leaf.names.find((n) => !n.includes('*'));
-  return name?.trim().toLowerCase().replace(/\.+$/, '') || undefined;
+  return name === undefined ? undefined : normaliseName(name) || undefined;
 }
 
 function specs(opts: GenerateOptions, chainLength: number): Spec[] | string {

@@ -8,12 +8,12 @@
  * key+chain file works.
  */
 import { X509Certificate } from 'node:crypto';
-import { certificateNames } from '../../core/reference-names.ts';
+import { certificateNames, nameLine } from '../../core/reference-names.ts';
 
 export interface CertInfo {
   der: Uint8Array;
   x509: X509Certificate;
-  /** One-line subject, e.g. `CN=mx.example.com`. */
+  /** One-line subject, e.g. `CN=mx.example.com`; `(empty name)` when the certificate has none. */
   subject: string;
   notAfter: Date;
   /** DNS subjectAltNames (the CN only when there are none), as the relay's name check sees them (C24). */
@@ -40,7 +40,7 @@ export function certInfo(der: Uint8Array): CertInfo {
   const x509 = new X509Certificate(der);
   return {
     der: new Uint8Array(der), x509,
-    subject: x509.subject.split('\n').join(', '),
+    subject: nameLine(x509.subject),
     notAfter: new Date(x509.validTo),
     names: certificateNames(x509),
   };

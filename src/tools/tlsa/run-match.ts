@@ -7,16 +7,16 @@
  * - 1 nothing matches, no usable record, no TLSA published, or the published
  *   RRset is not DNSSEC-validated (the relay would ignore it, C2),
  * - 2 usage error, unreadable file, or the TLSA lookup failed (C4).
- * Matching is match.ts (core verifyPeer); the lookup is lookup.ts (project
- * DNS client, AD bit believed only from trusted resolvers: C6).
+ * Matching is match.ts (core verifyPeer); the lookup is lookup.ts (the relay's
+ * DNS client and TLSA classification, CNAME rule C11 included; AD bit believed
+ * only from trusted resolvers: C6).
  */
 import { readFile } from 'node:fs/promises';
-import type { TlsaRecord } from '../../core/dns-result.ts';
-import {
-  createDnsClient, DEFAULT_ATTEMPTS, DEFAULT_CACHE_LIMITS, DEFAULT_TIMEOUT_MS, DEFAULT_TRUSTED_NETWORKS,
-  DnsConfigError, parseServerAddress, readSystemResolvConf, type DnsClient,
-} from '../../dns/index.ts';
-import { lookupTlsa, tlsaOwner } from './lookup.ts';
+import { loadConfig } from '../../config/load.ts';
+import { normaliseName } from '../../core/reference-names.ts';
+import { DnsConfigError, type DnsClient } from '../../dns/index.ts';
+import { buildDnsClient } from '../../outbound/create-deliverer.ts';
+import { lookupTlsa, tlsaOwner, type TlsaLookupOutcome } from './lookup.ts';
 import { matchChain, type MatchResult, type TlsaInput } from './match.ts';
 import { parsePemChain, type CertInfo } from './pem.ts';
 import type { ToolIo } from './run-generate.ts';
@@ -42,15 +42,21 @@ export function parseRecordArg(value: string): TlsaInput | undefined {
 
 type Source = { kind: 'ok'; records: TlsaInput[]; owner: string | null } | { kind: 'stop'; code: number; message: string; json: object };
 
+/** The relay's DNS client (`buildDnsClient`, default configuration), `--resolver` replacing the resolvers. */
 async function dnsClient(resolver: string | undefined): Promise<DnsClient> {
-  if (resolver !== undefined) {
-    return createDnsClient({ servers: [parseServerAddress(resolver)], trustedNetworks: [...DEFAULT_TRUSTED_NETWORKS], timeoutMs: DEFAULT_TIMEOUT_MS, attempts: DEFAULT_ATTEMPTS, cache: DEFAULT_CACHE_LIMITS });
-  }
-  const conf = await readSystemResolvConf();
-  return createDnsClient({ ...conf, trustedNetworks: [...DEFAULT_TRUSTED_NETWORKS], cache: DEFAULT_CACHE_LIMITS });
+  const config = loadConfig(undefined);
+  return buildDnsClient({ ...config, dns: { ...config.dns, resolvers: resolver !== undefined ? [resolver] : config.dns.resolvers } });
 }
 
-async function fromLookup(host: string, opts: MatchCliOptions): Promise<Source> {
+function stopFor(r: Exclude<TlsaLookupOutcome, { kind: 'records' }>, dns: DnsClient): Source {
+  switch (r.kind) {
+    case 'insecure': return { kind: 'stop', code: 1, message: `the TLSA RRset at ${r.owner} is not DNSSEC-validated: the relay would ignore it (C2). ${dns.describeTrust()}`, json: { result: 'insecure', owner: r.owner } };
+    case 'none': return { kind: 'stop', code: 1, message: `no TLSA records at ${r.owner} (${r.why}, DNSSEC-validated): the relay would not use DANE for this host`, json: { result: 'none', owner: r.owner, why: r.why, secure: true } };
+    case 'failure': return { kind: 'stop', code: 2, message: `TLSA lookup for ${r.owner} failed (${r.detail}): the relay would not use this host at all (C4)`, json: { result: 'failure', owner: r.owner, detail: r.detail } };
+  }
+}
+
+async function fromLookup(host: string, opts: MatchCliOptions, io: ToolIo): Promise<Source> {
   let dns: DnsClient;
   try {
     dns = await dnsClient(opts.resolver);
@@ -60,13 +66,8 @@ async function fromLookup(host: string, opts: MatchCliOptions): Promise<Source> 
   }
   try {
     const r = await lookupTlsa(dns, host, opts.port);
-    const records = (rs: TlsaRecord[]): string[] => rs.map((x) => `${x.usage} ${x.selector} ${x.matchingType} ${Buffer.from(x.data).toString('hex')}`);
-    switch (r.kind) {
-      case 'records': return { kind: 'ok', records: r.records, owner: r.owner };
-      case 'insecure': return { kind: 'stop', code: 1, message: `the TLSA RRset at ${r.owner} is not DNSSEC-validated: the relay would ignore it (C2). ${dns.describeTrust()}`, json: { result: 'insecure', owner: r.owner, records: records(r.records) } };
-      case 'none': return { kind: 'stop', code: 1, message: `no TLSA records at ${r.owner} (${r.why}${r.secure ? ', DNSSEC-validated' : ', not validated'}): the relay would not use DANE for this host`, json: { result: 'none', owner: r.owner, why: r.why, secure: r.secure } };
-      case 'failure': return { kind: 'stop', code: 2, message: `TLSA lookup for ${r.owner} failed (${r.detail}): the relay would not use this host at all (C4)`, json: { result: 'failure', owner: r.owner, detail: r.detail } };
-    }
+    if (!r.addressesSecure) io.stderr(`note: the address records of ${host} are not DNSSEC-validated (or missing): the relay would not look up TLSA for it (C10)\n`);
+    return r.kind === 'records' ? { kind: 'ok', records: r.records, owner: r.owner } : stopFor(r, dns);
   } finally {
     await dns.close();
   }
@@ -87,11 +88,11 @@ function summaryLine(r: MatchResult): string {
   return `Result: NO MATCH — the relay would not use this host (${r.verdict?.reason ?? 'no record matches'}; C16: next MX, then defer 4.7.5)\n`;
 }
 
-async function recordsFor(opts: MatchCliOptions): Promise<Source> {
+async function recordsFor(opts: MatchCliOptions, io: ToolIo): Promise<Source> {
   if ((opts.records.length > 0) === (opts.lookup !== undefined)) {
     return { kind: 'stop', code: 2, message: 'give either --record (one or more) or --lookup HOST', json: { result: 'usage' } };
   }
-  if (opts.lookup !== undefined) return fromLookup(opts.lookup, opts);
+  if (opts.lookup !== undefined) return fromLookup(opts.lookup, opts, io);
   const parsed = opts.records.map((v) => ({ v, r: parseRecordArg(v) }));
   const bad = parsed.find((p) => p.r === undefined);
   if (bad) return { kind: 'stop', code: 2, message: `--record wants "USAGE SELECTOR MATCHING HEX", got "${bad.v}"`, json: { result: 'usage' } };
@@ -108,7 +109,7 @@ export async function runMatch(opts: MatchCliOptions, io: ToolIo): Promise<numbe
   }
   const parsed = parsePemChain(text);
   if ('error' in parsed) { io.stderr(`dane-relay tlsa match: ${opts.chainFile}: ${parsed.error}\n`); return 2; }
-  const src = await recordsFor(opts);
+  const src = await recordsFor(opts, io);
   if (src.kind === 'stop') {
     io.stderr(`dane-relay tlsa match: ${src.message}\n`);
     if (opts.json) io.stdout(JSON.stringify(src.json, null, 2) + '\n');
@@ -116,7 +117,7 @@ export async function runMatch(opts: MatchCliOptions, io: ToolIo): Promise<numbe
   }
   // Reference names (C24): --host and the --lookup name (the TLSA base domain), else the
   // leaf's own names — which makes the DANE-TA name check vacuous: say so.
-  const given = [...new Set([opts.host, opts.lookup].filter((n): n is string => n !== undefined).map((n) => n.toLowerCase().replace(/\.+$/, '')))];
+  const given = [...new Set([opts.host, opts.lookup].filter((n): n is string => n !== undefined).map(normaliseName))];
   const names = given.length > 0 ? given : (parsed.chain[0] as CertInfo).names;
   if (given.length === 0) io.stderr(`note: no --host: DANE-TA(2) name check against the certificate's own names [${names.join(', ')}]\n`);
   const r = matchChain({ chain: parsed.chain, records: src.records, referenceNames: names, now: io.now() });

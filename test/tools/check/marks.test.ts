@@ -10,6 +10,7 @@ import { classifyTlsaAnswer } from '../../../src/core/dane-status.ts';
 import type { TlsaRecord } from '../../../src/core/dns-result.ts';
 import { describeRrset, markChain, tlsaReport } from '../../../src/tools/check/marks.ts';
 import { flipLastHex } from './fixture.ts';
+import { createEmptySubjectCert } from '../empty-subject.ts';
 
 const rr = (usage: number, selector: number, matchingType: number, data: Uint8Array): TlsaRecord =>
   ({ type: 'TLSA', name: '_25._tcp.mx.example.com', ttl: 300, usage, selector, matchingType, data });
@@ -76,5 +77,14 @@ describe('check marks', () => {
     const none = classifyTlsaAnswer({ kind: 'nxdomain', secure: true, qname: ee.name, canonicalName: ee.name, cnames: [] }, 'mx.example.com');
     assert.equal(tlsaReport(none, 25, '').dnssec, 'securely absent (nxdomain)');
     assert.equal(tlsaReport(null, 25, 'C10 why').detail, 'C10 why');
+  });
+
+  test('C22: a leaf with an empty subject is marked (empty name), its DANE-EE record still matches', async () => {
+    const empty = await createEmptySubjectCert('mx.example.com');
+    const ee = rr(3, 1, 1, tlsaDataFor(empty.der, 1, 1));
+    const [mark] = markChain([new Uint8Array(empty.der)], usableTlsa([ee]));
+    assert.equal(mark?.subject, '(empty name)');
+    assert.equal(mark?.issuer, '(empty name)');
+    assert.deepEqual(mark?.marks.map((m) => m.matched), [true]);
   });
 });

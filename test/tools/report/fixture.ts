@@ -75,9 +75,9 @@ export const EXPECTED = {
   accepted: 4, bytes: 3800, acceptedRecipients: 10,
   recipients: { sent: 4, deferred: 5, bounced: 3, expired: 0 },
   messages: { sent: 3, deferred: 3, bounced: 1, expired: 0 },
-  sessions: { Verified: 2, Trusted: 1, Untrusted: 1, Anonymous: 1, plaintext: 0 },
+  sessions: { Verified: 2, Trusted: 1, Untrusted: 1, Anonymous: 1, none: 0 },
   /** recipients sent, by the state of their session */
-  deliveries: { Verified: 1, Trusted: 1, Untrusted: 1, Anonymous: 0, plaintext: 1 },
+  deliveries: { Verified: 1, Trusted: 1, Untrusted: 1, Anonymous: 0, none: 1 },
   dane: { ok: 3, not_applicable: 1 },
   distinctDomains: 11,
   refusals: [

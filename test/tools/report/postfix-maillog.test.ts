@@ -48,11 +48,11 @@ test('Postfix maillog: deliveries joined to their TLS sessions per smtp process,
   assert.equal(d.messages.accepted, 4, 'qmgr from= at every retry counts the message once');
   assert.equal(d.messages.bytes, 2500);
   assert.deepEqual(d.recipients, { sent: 5, deferred: 2, bounced: 1, expired: 1 });
-  assert.deepEqual(d.tls.deliveries, { Verified: 3, Trusted: 1, Untrusted: 0, Anonymous: 0, plaintext: 1 });
-  assert.deepEqual(d.tls.sessions, { Verified: 1, Trusted: 1, Untrusted: 1, Anonymous: 0, plaintext: 0 });
+  assert.deepEqual(d.tls.deliveries, { Verified: 3, Trusted: 1, Untrusted: 0, Anonymous: 0, none: 1 });
+  assert.deepEqual(d.tls.sessions, { Verified: 1, Trusted: 1, Untrusted: 1, Anonymous: 0, none: 0 });
   const row = (domain: string) => d.domains.top.find((r) => r.domain === domain);
   assert.equal(row('good.test')?.tls.Verified, 3);
-  assert.equal(row('plain.test')?.tls.plaintext, 1);
+  assert.equal(row('plain.test')?.tls.none, 1);
   assert.equal(row('half.test')?.tls.Trusted, 1);
   assert.deepEqual(row('bad.test')?.status, { sent: 0, deferred: 2, bounced: 0, expired: 0 });
   const causes = Object.fromEntries(d.refusals.map((r) => [r.cause, r.deferred + r.bounced]));

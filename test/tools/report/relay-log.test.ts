@@ -1,6 +1,6 @@
 /**
  * Contract: the report reads the events the relay really writes — built by
- * src/log/delivery-events.ts and src/queue/outcome-log.ts, serialised by pino
+ * src/log/delivery-events.ts and src/log/queue-events.ts, serialised by pino
  * (nested `tls.state`, inbound's `queued`, the queue's duplicate `delivery`
  * record of each outcome) — without double counting.
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { deliveryEventOf, emitEvent, hostSkippedEventOf, tlsEventOf } from '../../../src/log/delivery-events.ts';
-import { logOutcome } from '../../../src/queue/outcome-log.ts';
+import { logQueueOutcome as logOutcome } from '../../../src/log/queue-events.ts';
 import { newRecord } from '../../../src/queue/record.ts';
 import { ReportAccumulator } from '../../../src/tools/report/summary.ts';
 

@@ -76,7 +76,7 @@ describe('report: summary of the synthetic log', () => {
     assert.equal(broken?.domain, 'broken.test');
     assert.deepEqual(broken?.status, { sent: 1, deferred: 1, bounced: 0, expired: 0 });
     assert.equal(broken?.tls.Trusted, 1);
-    assert.equal(d.domains.top.find((r) => r.domain === 'plain.test')?.tls.plaintext, 1);
+    assert.equal(d.domains.top.find((r) => r.domain === 'plain.test')?.tls.none, 1);
     // a bounce over a Verified session is not a delivery: per-domain TLS columns count recipients sent
     assert.equal(d.domains.top.find((r) => r.domain === 'reject.test')?.tls.Verified, 0);
   });
@@ -126,8 +126,8 @@ test('text output strips control characters from log content (terminal escape in
 
 test('time series: bounded buckets, counts preserved when coarsening', () => {
   const ts = new TimeSeries(8, 1000);
-  for (let i = 0; i < 1000; i++) ts.add(T0 + i * 1000, i % 2 === 0 ? 'Verified' : 'plaintext');
+  for (let i = 0; i < 1000; i++) ts.add(T0 + i * 1000, i % 2 === 0 ? 'Verified' : 'none');
   const snap = ts.snapshot(5);
   assert.ok(snap.buckets.length <= 5);
-  assert.equal(snap.buckets.reduce((n, b) => n + b.counts.Verified + b.counts.plaintext, 0), 1000);
+  assert.equal(snap.buckets.reduce((n, b) => n + b.counts.Verified + b.counts.none, 0), 1000);
 });

@@ -1,0 +1,220 @@
+/**
+ * One delivery pass over one message, from activation to the record written
+ * and the file moved or removed. The scheduler (scheduler.ts) only decides
+ * when a pass starts and how many jobs run; everything a pass does to the
+ * message and its queue file is here (Postfix: qmgr's `qmgr_active.c`).
+ *
+ * Contract:
+ * - `DeliveryPass.open`: the message moves into `active/` and its record is
+ *   loaded (the one inbound just wrote may be given: it is what is on disk).
+ *   A queue file that cannot be parsed goes to `corrupt/`, logged; a message
+ *   gone meanwhile (deleted by the operator) yields undefined. The attempt
+ *   counter is raised. Never throws for these cases.
+ * - `jobs()`: the undelivered recipients (`isUndelivered`) by next-hop domain,
+ *   one `DeliveryJob` each.
+ * - `complete(job, outcomes)`: records one job's outcomes (a recipient the
+ *   engine gave no outcome is deferred 4.3.0; a deferral past the maximal
+ *   queue lifetime becomes an expired bounce, backoff.ts). Writes are
+ *   serialised per message, so the newest state wins on disk; a queue file
+ *   deleted by the operator meanwhile is marked gone and never written again.
+ *   After the last job it ends the pass and returns its `PassEnd`, else null.
+ * - End of a pass: recipients bounced in it get ONE DSN (bounce.ts), queued
+ *   durably BEFORE they are marked reported (a crash may repeat a bounce,
+ *   never lose one); a null-sender message never gets one. Then the message
+ *   is removed when every recipient is final, else rewritten, moved to
+ *   `deferred/` with its file mtime set to the next attempt. An I/O error is
+ *   logged and gives `retry` with the directory the file is in.
+ */
+import type { Logger } from 'pino';
+import { logQueueOutcome } from '../log/queue-events.ts';
+import type { DeliveryJob, RecipientOutcome } from './deliverer.ts';
+import { backoffDelay, isExpired, type BackoffPolicy } from './backoff.ts';
+import { queueBounce } from './bounce.ts';
+import { domainOf, isUndelivered, type QueueRecord, type RecipientState } from './record.ts';
+import type { Spool } from './spool.ts';
+
+export interface PassContext {
+  spool: Spool;
+  logger: Logger;
+  settings: BackoffPolicy & { myhostname: string };
+  /** Hands a newly queued DSN to the scheduler. */
+  notify: (id: string) => void;
+}
+
+/**
+ * What inbound just wrote durably: the record and, for small messages, the
+ * content. Lets a fresh message be activated and delivered without reading
+ * back its files; after a restart everything comes from disk as before.
+ */
+export interface QueuedHint {
+  record: QueueRecord;
+  body?: Buffer;
+}
+
+export type PassEnd = { kind: 'done' } | { kind: 'deferred'; due: number } | { kind: 'retry'; dir: 'active' | 'deferred' | 'incoming'; due: number };
+
+async function activate(ctx: PassContext, id: string, from: 'incoming' | 'deferred' | 'active', known?: QueueRecord): Promise<QueueRecord | undefined> {
+  const { spool, logger } = ctx;
+  try {
+    if (from !== 'active') await spool.move(id, from, 'active');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.error({ qid: id, err }, `${id}: cannot activate: ${String(err)}`);
+    return undefined;
+  }
+  if (known) return known;
+  const read = await spool.readRecord('active', id);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind === 'corrupt') {
+    logger.error({ qid: id, event: 'corrupt', reason: read.reason }, `${id}: corrupt queue file (${read.reason}), moved to corrupt/`);
+    await spool.move(id, 'active', 'corrupt').catch(() => undefined);
+    return undefined;
+  }
+  return read.record;
+}
+
+function recordOutcome(state: RecipientState, o: RecipientOutcome, rec: QueueRecord, now: number, policy: BackoffPolicy): void {
+  state.attempts += 1;
+  state.lastAttemptAt = now;
+  state.status = o.status;
+  state.dsn = o.dsn;
+  state.diagnostic = o.diagnostic;
+  if (o.relay !== undefined) state.relay = o.relay;
+  else delete state.relay;
+  if (o.remoteReply !== undefined) state.remoteReply = o.remoteReply;
+  else delete state.remoteReply;
+  if (o.status === 'deferred' && isExpired(policy, rec.sender, rec.receivedAt, now)) {
+    state.status = 'bounced';
+    state.expired = true;
+  }
+}
+
+/** True when the end of the pass would only remove the message: every recipient final, no bounce left to send. */
+function endsInRemoval(rec: QueueRecord): boolean {
+  return rec.recipients.every((r) => !isUndelivered(r) && !(r.status === 'bounced' && !r.reported));
+}
+
+export class DeliveryPass {
+  private jobsLeft = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private gone = false;
+
+  private constructor(private readonly ctx: () => PassContext, readonly record: QueueRecord, private readonly body?: Buffer) {}
+
+  /** `ctx` is read at each step: a reload's settings apply to passes already running. */
+  static async open(ctx: () => PassContext, id: string, from: 'incoming' | 'deferred' | 'active', hint?: QueuedHint): Promise<DeliveryPass | undefined> {
+    const record = await activate(ctx(), id, from, hint?.record);
+    if (!record) return undefined;
+    record.attempts += 1;
+    return new DeliveryPass(ctx, record, hint?.body);
+  }
+
+  get id(): string { return this.record.id; }
+
+  /** This pass's jobs: undelivered recipients by lower-case next-hop domain. */
+  jobs(): DeliveryJob[] {
+    const groups = new Map<string, string[]>();
+    for (const r of this.record.recipients) {
+      if (!isUndelivered(r)) continue;
+      const d = domainOf(r.address);
+      groups.set(d, [...(groups.get(d) ?? []), r.address]);
+    }
+    this.jobsLeft = groups.size;
+    return [...groups].map(([domain, recipients]) => this.jobOf(domain, recipients));
+  }
+
+  private jobOf(domain: string, recipients: string[]): DeliveryJob {
+    const r = this.record; const body = this.body; const spool = this.ctx().spool;
+    return {
+      queueId: r.id, sender: r.sender, domain, recipients: [...recipients], size: r.size, smtputf8: r.smtputf8, eightBit: r.eightBit,
+      receivedAt: r.receivedAt, attempt: r.attempts, openBody: () => body ?? spool.openContent('active', r.id, r.size),
+    };
+  }
+
+  /** Records one job's outcomes; after the last job, ends the pass. */
+  async complete(job: DeliveryJob, outcomes: RecipientOutcome[], now: number): Promise<PassEnd | null> {
+    this.apply(job.recipients, outcomes, now);
+    this.jobsLeft--;
+    // The last job's state is written by the end of the pass (removal, or the deferred record).
+    await this.persist(this.jobsLeft > 0);
+    return this.jobsLeft > 0 ? null : this.end(now);
+  }
+
+  /** A pass with no job (nothing undelivered): straight to its end. */
+  endEmpty(now: number): Promise<PassEnd> {
+    return this.end(now);
+  }
+
+  private apply(recipients: string[], outcomes: RecipientOutcome[], now: number): void {
+    const { logger, settings } = this.ctx();
+    const byRcpt = new Map(outcomes.map((o) => [o.recipient, o]));
+    for (const address of recipients) {
+      const state = this.record.recipients.find((r) => r.address === address && isUndelivered(r));
+      if (!state) continue;
+      const given = byRcpt.get(address);
+      const o = given ?? { recipient: address, status: 'deferred', dsn: '4.3.0', diagnostic: 'delivery engine returned no outcome for this recipient' };
+      recordOutcome(state, o, this.record, now, settings);
+      // The engine already logged its own outcome; the queue adds only what it alone knows.
+      if (!given || state.expired) logQueueOutcome(logger, this.record, state, now);
+    }
+  }
+
+  private persist(write: boolean): Promise<void> {
+    const { spool, logger } = this.ctx();
+    const id = this.id;
+    this.writes = this.writes.then(async () => {
+      if (this.gone || (!write && endsInRemoval(this.record))) return;
+      if ((await spool.nextAttempt('active', id)) === undefined) {
+        this.gone = true;
+        logger.info({ qid: id, event: 'removed' }, `${id}: removed (deleted by the operator)`);
+        return;
+      }
+      if (write) await spool.writeRecord('active', this.record);
+    });
+    return this.writes.catch((err: unknown) => logger.error({ qid: id, err }, `${id}: cannot update queue file: ${String(err)}`));
+  }
+
+  private async end(now: number): Promise<PassEnd> {
+    const ctx = this.ctx();
+    try {
+      await this.writes;
+      if (this.gone) return { kind: 'done' };
+      await this.bounce(ctx, now);
+      return await this.removeOrDefer(ctx, now);
+    } catch (err) {
+      ctx.logger.error({ qid: this.id, err }, `${this.id}: queue file update failed, retrying later: ${String(err)}`);
+      const dir = (await ctx.spool.locate(this.id)) ?? 'active';
+      return dir === 'active' || dir === 'deferred' || dir === 'incoming' ? { kind: 'retry', dir, due: now + ctx.settings.minBackoffMs } : { kind: 'done' };
+    }
+  }
+
+  private async bounce(ctx: PassContext, now: number): Promise<void> {
+    const rec = this.record;
+    const fresh = rec.recipients.filter((r) => r.status === 'bounced' && !r.reported);
+    if (fresh.length === 0) return;
+    if (rec.sender === '') {
+      ctx.logger.info({ qid: rec.id, event: 'bounce-discarded' }, `${rec.id}: undeliverable bounce discarded (null sender: no bounce for a bounce)`);
+    } else {
+      const dsnId = await queueBounce(ctx.spool, rec, fresh, ctx.settings.myhostname, now);
+      ctx.logger.info({ qid: rec.id, event: 'bounce', dsnQid: dsnId }, `${rec.id}: sender non-delivery notification: ${dsnId}`);
+      ctx.notify(dsnId);
+    }
+    for (const r of fresh) r.reported = true;
+    await ctx.spool.writeRecord('active', rec);
+  }
+
+  private async removeOrDefer(ctx: PassContext, now: number): Promise<PassEnd> {
+    const rec = this.record;
+    if (!rec.recipients.some(isUndelivered)) {
+      await ctx.spool.remove(rec.id, 'active');
+      ctx.logger.info({ qid: rec.id, event: 'removed' }, `${rec.id}: removed`);
+      return { kind: 'done' };
+    }
+    const due = now + backoffDelay(ctx.settings, rec.attempts);
+    rec.nextAttemptAt = due;
+    for (const r of rec.recipients) if (r.status === 'deferred') r.nextAttemptAt = due;
+    await ctx.spool.writeRecord('active', rec);
+    await ctx.spool.move(rec.id, 'active', 'deferred');
+    await ctx.spool.setNextAttempt('deferred', rec.id, due);
+    return { kind: 'deferred', due };
+  }
+}
