@@ -3,6 +3,7 @@
  * (RFC 7672 §2.2, checklist C8, C14–C19). Pure data types only; the decision
  * itself lives in core/policy.ts.
  */
+import type { RefusalCause } from './refusal-cause.ts';
 import type { InsecureMxPolicy, TlsLevel } from './tls-level.ts';
 
 /** A TLSA record that is usable for SMTP (C13): DANE-TA(2) or DANE-EE(3), known selector and matching type, right length. */
@@ -49,6 +50,8 @@ export type EffectivePolicy =
       dsn: string;
       /** Postfix wording, e.g. `TLSA lookup error for mx.example.com:25`. */
       message: string;
+      /** `tlsa_lookup_failure` (C4), `dane_required` (C19), or an MTA-STS failure (core/sts-precedence). */
+      cause: Extract<RefusalCause, 'tlsa_lookup_failure' | 'dane_required' | 'sts_policy_failure' | 'sts_mx_mismatch'>;
       daneResult: DaneResult;
       level: TlsLevel;
     }

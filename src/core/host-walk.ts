@@ -18,17 +18,25 @@
  *   (5.4.4); otherwise deferred with the last reason, its 5.x.y lowered to
  *   4.x.y (core/outcome `noHostLeft`). A TLS or DANE failure therefore never
  *   bounces (C16); no entries at all defers 4.4.3.
+ * - the end names the host the last reason came from (`relay`, as Postfix's
+ *   status line does) when that host was connected to; a reason from a skip
+ *   or an unreachable host has none (`relay=none`).
+ * - every failure carries its typed cause (core/refusal-cause.ts).
  */
 import { noHostLeft, type AttemptOutcome } from './outcome.ts';
+import type { RefusalCause } from './refusal-cause.ts';
 
 /** What one entry of the route gave. */
 export type HostResult =
-  | { kind: 'skipped'; dsn: string; reason: string; permanent: boolean }
-  | { kind: 'failed'; outcome: AttemptOutcome; connected: boolean }
+  | { kind: 'skipped'; dsn: string; reason: string; permanent: boolean; cause: RefusalCause }
+  /** `relay`: `mx[ip]:port` of the server, for the status line when it was connected to. */
+  | { kind: 'failed'; outcome: AttemptOutcome; connected: boolean; relay?: string }
   | { kind: 'used' };
 
 export interface HostWalk {
   readonly last: AttemptOutcome | null;
+  /** The server `last` came from, when it was connected to. */
+  readonly lastRelay: string | null;
   readonly sessions: number;
   readonly entries: number;
   readonly allPermanent: boolean;
@@ -40,11 +48,11 @@ export type WalkMove = { kind: 'go' } | { kind: 'stop'; why: 'used' | 'session-l
 
 /** What the recipients still pending get when the walk is over (none are, after a used host). */
 export type WalkEnd =
-  | { kind: 'bounce'; outcome: Extract<AttemptOutcome, { kind: 'bounced' }> }
-  | { kind: 'defer'; outcome: AttemptOutcome };
+  | { kind: 'bounce'; outcome: Extract<AttemptOutcome, { kind: 'bounced' }>; relay: null }
+  | { kind: 'defer'; outcome: AttemptOutcome; relay: string | null };
 
 export function startHostWalk(): HostWalk {
-  return { last: null, sessions: 0, entries: 0, allPermanent: true, used: false };
+  return { last: null, lastRelay: null, sessions: 0, entries: 0, allPermanent: true, used: false };
 }
 
 export function nextMove(w: HostWalk, entry: 'skip' | 'host', mxSessionLimit: number): WalkMove {
@@ -59,19 +67,21 @@ export function recordHost(w: HostWalk, r: HostResult): HostWalk {
   if (r.kind === 'used') return { ...w, entries, sessions: w.sessions + 1, allPermanent: false, used: true };
   if (r.kind === 'skipped') {
     // C4: a skipped host is not used at all; its reason is the walk's last reason.
-    const last: AttemptOutcome = { kind: 'next-host', dsn: r.dsn, diagnostic: r.reason };
-    return { ...w, entries, last, allPermanent: w.allPermanent && r.permanent };
+    const last: AttemptOutcome = { kind: 'next-host', dsn: r.dsn, diagnostic: r.reason, cause: r.cause };
+    return { ...w, entries, last, lastRelay: null, allPermanent: w.allPermanent && r.permanent };
   }
-  return { ...w, entries, last: r.outcome, sessions: w.sessions + (r.connected ? 1 : 0), allPermanent: false };
+  const lastRelay = r.connected && r.relay !== undefined ? r.relay : null;
+  return { ...w, entries, last: r.outcome, lastRelay, sessions: w.sessions + (r.connected ? 1 : 0), allPermanent: false };
 }
 
 export function endOfWalk(w: HostWalk, nextHop: string): WalkEnd {
   const last = w.last;
   if (w.entries > 0 && w.allPermanent && last && last.kind !== 'sent') {
-    return { kind: 'bounce', outcome: { kind: 'bounced', dsn: last.dsn, diagnostic: last.diagnostic } };
+    return { kind: 'bounce', outcome: { kind: 'bounced', dsn: last.dsn, diagnostic: last.diagnostic, cause: last.cause }, relay: null };
   }
   // C16, C4: no host left: defer with the last reason, never bounce for TLS.
-  return { kind: 'defer', outcome: noHostLeft(last, { dsn: '4.4.3', diagnostic: `no usable mail exchanger for ${nextHop}` }) };
+  const outcome = noHostLeft(last, { dsn: '4.4.3', diagnostic: `no usable mail exchanger for ${nextHop}`, cause: 'dns_failure' });
+  return { kind: 'defer', outcome, relay: w.lastRelay };
 }
 
 /** The whole walk over results known in advance (`check`): the index of the used host, or the end. */

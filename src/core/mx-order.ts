@@ -23,8 +23,8 @@ export interface MxHost { host: string; preference: number }
 
 export type MxPlan =
   | { kind: 'hosts'; route: 'mx' | 'implicit'; mxSecure: boolean; hosts: MxHost[] }
-  | { kind: 'bounce'; dsn: string; diagnostic: string }
-  | { kind: 'defer'; dsn: string; diagnostic: string };
+  | { kind: 'bounce'; dsn: string; diagnostic: string; cause: 'no_such_domain' | 'null_mx' }
+  | { kind: 'defer'; dsn: string; diagnostic: string; cause: 'dns_failure' };
 
 export type AddressPreference = 'any' | 'ipv4' | 'ipv6';
 export interface FamilyAddress { address: string; family: 4 | 6 }
@@ -79,9 +79,9 @@ export function planMx(domain: string, result: DnsResult<MxRecord>, random: Rand
   switch (result.kind) {
     case 'failure':
       // C3: a failed MX lookup defers; never fall back to the domain's address records.
-      return { kind: 'defer', dsn: '4.4.3', diagnostic: nameServiceError(domain, true) };
+      return { kind: 'defer', dsn: '4.4.3', diagnostic: nameServiceError(domain, true), cause: 'dns_failure' };
     case 'nxdomain':
-      return { kind: 'bounce', dsn: '5.1.2', diagnostic: nameServiceError(domain, false) };
+      return { kind: 'bounce', dsn: '5.1.2', diagnostic: nameServiceError(domain, false), cause: 'no_such_domain' };
     case 'nodata':
       // RFC 5321 §5.1 implicit MX; RFC 7672 §2.2.2 / C9: treated as a secure MX name.
       return { kind: 'hosts', route: 'implicit', mxSecure: result.secure, hosts: [{ host: normHost(domain), preference: 0 }] };
@@ -89,7 +89,7 @@ export function planMx(domain: string, result: DnsResult<MxRecord>, random: Rand
     case 'insecure': {
       if (isNullMx(result.records)) {
         // C29 (RFC 7505): permanent failure, no address fall-back.
-        return { kind: 'bounce', dsn: '5.1.10', diagnostic: `Domain ${domain} does not accept mail (nullMX)` };
+        return { kind: 'bounce', dsn: '5.1.10', diagnostic: `Domain ${domain} does not accept mail (nullMX)`, cause: 'null_mx' };
       }
       const hosts = sortMx(result.records, random);
       if (hosts.length === 0) {

@@ -49,11 +49,16 @@ export type SessionFailure =
 /** The server that was talked to, for diagnostics: `name[ip]` and port. */
 export interface HostLabel { name: string; ip: string; port: number }
 
+/** A failure: its DSN, Postfix-wording diagnostic, typed cause (core/refusal-cause.ts) and the server's reply if any. */
+interface Failed { dsn: string; diagnostic: string; cause: RefusalCause; remoteReply?: string }
+
 export type AttemptOutcome =
   | { kind: 'sent'; dsn: string; reply: string }
-  | { kind: 'deferred'; dsn: string; diagnostic: string; remoteReply?: string }
-  | { kind: 'bounced'; dsn: string; diagnostic: string; remoteReply?: string }
-  | { kind: 'next-host'; dsn: string; diagnostic: string; remoteReply?: string };
+  | ({ kind: 'deferred' } & Failed)
+  | ({ kind: 'bounced' } & Failed)
+  | ({ kind: 'next-host' } & Failed);
+
+import type { RefusalCause } from './refusal-cause.ts';
 
 const ENHANCED = /^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)/;
 
@@ -120,21 +125,22 @@ export function classifyReply(host: HostLabel, stage: SmtpStage, reply: SmtpRepl
   const dsn = dsnOfReply(reply);
   if (cls === 2 || cls === 3) return { kind: 'sent', dsn: cls === 2 ? dsn : '2.0.0', reply: reply.text };
   const diagnostic = replyDiagnostic(host, stage, reply);
-  if (isSessionStage(stage)) return { kind: 'next-host', dsn: soften(dsn), diagnostic, remoteReply: reply.text };
-  if (cls === 4) return { kind: 'deferred', dsn, diagnostic, remoteReply: reply.text };
-  return { kind: 'bounced', dsn, diagnostic, remoteReply: reply.text };
+  const cause: RefusalCause = cls === 4 ? 'remote_tempfail' : 'remote_reject';
+  if (isSessionStage(stage)) return { kind: 'next-host', dsn: soften(dsn), diagnostic, cause, remoteReply: reply.text };
+  if (cls === 4) return { kind: 'deferred', dsn, diagnostic, cause, remoteReply: reply.text };
+  return { kind: 'bounced', dsn, diagnostic, cause, remoteReply: reply.text };
 }
 
 /** A transport failure: always `next-host` (RFC 5321 §5.1: try the next address), DSN 4.4.1/4.4.2. */
 export function classifyNetworkFailure(host: HostLabel, stage: SmtpStage, cause: 'timeout' | 'refused' | 'closed' | 'error', detail: string): AttemptOutcome {
   if (stage === 'connect') {
     const what = cause === 'timeout' ? 'Connection timed out' : detail;
-    return { kind: 'next-host', dsn: '4.4.1', diagnostic: `connect to ${hostName(host)}:${host.port}: ${what}` };
+    return { kind: 'next-host', dsn: '4.4.1', diagnostic: `connect to ${hostName(host)}:${host.port}: ${what}`, cause: 'connection_failure' };
   }
   if (cause === 'timeout') {
-    return { kind: 'next-host', dsn: '4.4.2', diagnostic: `conversation with ${hostName(host)} timed out while ${WHILE[stage]}` };
+    return { kind: 'next-host', dsn: '4.4.2', diagnostic: `conversation with ${hostName(host)} timed out while ${WHILE[stage]}`, cause: 'connection_failure' };
   }
-  return { kind: 'next-host', dsn: '4.4.2', diagnostic: `lost connection with ${hostName(host)} while ${WHILE[stage]}` };
+  return { kind: 'next-host', dsn: '4.4.2', diagnostic: `lost connection with ${hostName(host)} while ${WHILE[stage]}`, cause: 'connection_failure' };
 }
 
 /** Either kind of session failure. */
@@ -145,10 +151,10 @@ export function classifyFailure(host: HostLabel, failure: SessionFailure): Attem
 }
 
 /** The outcome for recipients left over when no host is left to try: deferred with the last reason. */
-export function noHostLeft(last: AttemptOutcome | null, fallback: { dsn: string; diagnostic: string }): AttemptOutcome {
+export function noHostLeft(last: AttemptOutcome | null, fallback: { dsn: string; diagnostic: string; cause: RefusalCause }): AttemptOutcome {
   if (last && last.kind === 'next-host') {
-    return { kind: 'deferred', dsn: soften(last.dsn), diagnostic: last.diagnostic, ...(last.remoteReply ? { remoteReply: last.remoteReply } : {}) };
+    return { kind: 'deferred', dsn: soften(last.dsn), diagnostic: last.diagnostic, cause: last.cause, ...(last.remoteReply ? { remoteReply: last.remoteReply } : {}) };
   }
   if (last && last.kind !== 'sent') return last;
-  return { kind: 'deferred', dsn: fallback.dsn, diagnostic: fallback.diagnostic };
+  return { kind: 'deferred', dsn: fallback.dsn, diagnostic: fallback.diagnostic, cause: fallback.cause };
 }

@@ -143,7 +143,7 @@ function connect(policy: DestinationPolicy, f: ConnectFields): Connect {
 }
 
 function skip(policy: DestinationPolicy, message: string, daneResult: DaneResult): Skip {
-  return { kind: 'skip', dsn: '4.7.5', message, daneResult, level: policy.level };
+  return { kind: 'skip', dsn: '4.7.5', message, cause: daneResult === 'tempfail' ? 'tlsa_lookup_failure' : 'dane_required', daneResult, level: policy.level };
 }
 
 function resolveStatic(policy: DestinationPolicy, facts: HostFacts): Connect {

@@ -72,9 +72,9 @@ function daneType(base: EffectivePolicy): ReportPolicyType {
   return base.kind === 'connect' && base.tlsaBase !== null ? 'tlsa' : 'no-policy-found';
 }
 
-function skipFor(base: EffectivePolicy, dsn: string, message: string): EffectivePolicy {
+function skipFor(base: EffectivePolicy, dsn: string, message: string, cause: 'sts_policy_failure' | 'sts_mx_mismatch'): EffectivePolicy {
   const level = base.kind === 'connect' ? base.configuredLevel : base.level;
-  return { kind: 'skip', dsn, message, daneResult: base.daneResult, level };
+  return { kind: 'skip', dsn, message, cause, daneResult: base.daneResult, level };
 }
 
 function stsConnect(base: Connect, mxHost: string, policy: StsPolicy, from: string): Connect {
@@ -99,7 +99,7 @@ export function choosePolicySource(input: PolicySourceInput): SourcedPolicy {
   if (base.auth.kind === 'dane') return plain('dane', 'tlsa'); // 3: C28, RFC 8461 §2
   if (sts.kind === 'tempfail') {
     // 4: non-negotiable 1: a failed _mta-sts lookup is not "no policy".
-    return { source: 'sts', policy: skipFor(base, '4.4.3', `MTA-STS policy lookup error: ${sts.detail}`), policyType: 'sts', stsTesting: null };
+    return { source: 'sts', policy: skipFor(base, '4.4.3', `MTA-STS policy lookup error: ${sts.detail}`, 'sts_policy_failure'), policyType: 'sts', stsTesting: null };
   }
   if (sts.kind === 'none' || sts.policy.mode === 'none') return plain('default', daneType(base));
   const allowed = policyAllowsMx(sts.policy.mx, mxHost);
@@ -109,7 +109,7 @@ export function choosePolicySource(input: PolicySourceInput): SourcedPolicy {
   if (!allowed) {
     // 5: §4.1, the host is not used under enforce.
     const message = `MX host ${norm(mxHost)} does not match MTA-STS policy mx [${sts.policy.mx.join(', ')}]`;
-    return { source: 'sts', policy: skipFor(base, '4.7.5', message), policyType: 'sts', stsTesting: null };
+    return { source: 'sts', policy: skipFor(base, '4.7.5', message, 'sts_mx_mismatch'), policyType: 'sts', stsTesting: null };
   }
   return { source: 'sts', policy: stsConnect(base, mxHost, sts.policy, sts.from), policyType: 'sts', stsTesting: null };
 }

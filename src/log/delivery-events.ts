@@ -18,6 +18,7 @@
  *   logger (info for success, warn for skipped hosts and deferrals).
  */
 import type pino from 'pino';
+import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { DaneResult } from '../core/effective-policy.ts';
 import type { TlsLevel } from '../core/tls-level.ts';
 import type { TlsState } from '../core/tls-verdict.ts';
@@ -57,6 +58,8 @@ export interface TlsEvent extends Endpoint {
   reason: string;
   tls: TlsFields;
   dane: DaneFields;
+  /** The outbound connection number (its deliveries carry the same). */
+  conn?: number;
   msg: string;
 }
 
@@ -68,6 +71,8 @@ export interface HostSkippedEvent extends Partial<Pick<Endpoint, 'ip'>> {
   port: number;
   dsn: string;
   reason: string;
+  /** Why (core/refusal-cause.ts): what metrics and `report` count, never the text. */
+  cause: RefusalCause;
   tls?: Pick<TlsFields, 'level'>;
   dane?: Pick<DaneFields, 'result'>;
   msg: string;
@@ -82,6 +87,8 @@ export interface DeliveryEvent {
   ip?: string;
   port?: number;
   relay: string;
+  /** For a recipient not delivered: why (core/refusal-cause.ts). */
+  cause?: RefusalCause;
   tls?: TlsFields;
   dane?: DaneFields;
   dsn: string;
@@ -90,6 +97,8 @@ export interface DeliveryEvent {
   delay: number;
   delays: string;
   connUse?: number;
+  /** The outbound connection number (shared with its `tls` event). */
+  conn?: number;
   msg: string;
 }
 
@@ -132,7 +141,8 @@ export function tlsEventOf(f: Omit<TlsEvent, 'event' | 'msg'>): TlsEvent {
 /** Postfix wording for the reason a host was not used, e.g. `Server certificate not verified`. */
 export function hostSkippedEventOf(f: Omit<HostSkippedEvent, 'event' | 'msg'>): HostSkippedEvent {
   const where = f.ip !== undefined ? `${f.mx}[${f.ip}]:${f.port}` : `${f.mx}:${f.port}`;
-  return { event: 'host-skipped', ...f, msg: `${where}: ${f.reason}` };
+  // Postfix wording often names the host already (`TLSA lookup error for mx:25`): never twice.
+  return { event: 'host-skipped', ...f, msg: f.reason.includes(`${f.mx}:${f.port}`) || f.reason.includes(`${f.mx}[`) ? f.reason : `${where}: ${f.reason}` };
 }
 
 /** Postfix: `to=<a@x>, relay=mx[ip]:25, delay=0.4, delays=0.01/0/0.2/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)`. */

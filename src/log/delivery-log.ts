@@ -10,6 +10,7 @@
  * Never throws; no decision is made here.
  */
 import type pino from 'pino';
+import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { EffectivePolicy } from '../core/effective-policy.ts';
 import { featureStatus, type HostFacts } from '../core/policy.ts';
 import type { TlsVerdict } from '../core/tls-verdict.ts';
@@ -26,7 +27,7 @@ export interface LoggedHost {
 }
 
 /** The TLS session facts an event needs (outbound/smtp-session `TlsSessionInfo`). */
-export interface LoggedTls { protocol: string | null; cipher: string | null; bits?: number; verdict: TlsVerdict }
+export interface LoggedTls { protocol: string | null; cipher: string | null; bits?: number; verdict: TlsVerdict; connection?: number }
 
 export interface DeliveryTiming { receivedAt: number; start: number; setupDone: number; end: number }
 
@@ -45,9 +46,9 @@ function tlsFields(t: LoggedHost, info: LoggedTls | null | undefined): { tls: Tl
   };
 }
 
-export interface SkippedHost { mx: string; port: number; ip?: string; dsn: string; reason: string; policy?: { level: TlsFields['level']; daneResult: DaneFields['result'] } }
+export interface SkippedHost { mx: string; port: number; ip?: string; dsn: string; reason: string; cause: RefusalCause; policy?: { level: TlsFields['level']; daneResult: DaneFields['result'] } }
 
-export interface DeliveredRecipient { recipient: string; status: 'sent' | 'deferred' | 'bounced'; dsn: string; diagnostic: string; remoteReply?: string }
+export interface DeliveredRecipient { recipient: string; status: 'sent' | 'deferred' | 'bounced'; dsn: string; diagnostic: string; remoteReply?: string; cause?: RefusalCause; relay?: string }
 
 export class DeliveryLog {
   constructor(private readonly logger: pino.Logger, private readonly qid: string, private readonly domain: string) {}
@@ -56,13 +57,14 @@ export class DeliveryLog {
     const tlsaSecure = t.facts.dane?.kind === 'records' || t.facts.dane?.kind === 'unusable';
     emitEvent(this.logger, tlsEventOf({
       ...endpointOf(t), qid: this.qid, mxSecure: t.facts.mxSecure, tlsaSecure, reason: t.policy.reason, ...tlsFields(t, info),
+      ...(info.connection !== undefined ? { conn: info.connection } : {}),
     }));
   }
 
   /** C30: why a host or address was not used. */
   skipped(s: SkippedHost): void {
     emitEvent(this.logger, hostSkippedEventOf({
-      qid: this.qid, domain: this.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason,
+      qid: this.qid, domain: this.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason, cause: s.cause,
       ...(s.ip !== undefined ? { ip: s.ip } : {}), ...(s.policy ? { tls: { level: s.policy.level }, dane: { result: s.policy.daneResult } } : {}),
     }));
   }
@@ -78,14 +80,15 @@ export class DeliveryLog {
   }
 
   /** One recipient's outcome; `via` is the host and session that carried it, absent when none did. */
-  delivery(out: DeliveredRecipient, timing: DeliveryTiming, via?: { host: LoggedHost; tls: LoggedTls | null; uses: number }): void {
+  delivery(out: DeliveredRecipient, timing: DeliveryTiming, via?: { host: LoggedHost; tls: LoggedTls | null; uses: number; connection: number }): void {
     const setupDone = via ? timing.setupDone : timing.end;
     const { delay, delays } = formatDelays({ beforeMs: timing.start - timing.receivedAt, queueMs: 0, setupMs: setupDone - timing.start, transmitMs: timing.end - setupDone });
     const t = via?.host;
     emitEvent(this.logger, deliveryEventOf({
-      qid: this.qid, rcpt: out.recipient, domain: this.domain, relay: t ? relayName(endpointOf(t)) : 'none',
+      qid: this.qid, rcpt: out.recipient, domain: this.domain, relay: t ? relayName(endpointOf(t)) : out.relay ?? 'none',
+      ...(out.status !== 'sent' && out.cause ? { cause: out.cause } : {}),
       ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, via?.tls) } : {}),
-      dsn: out.dsn, status: out.status, delay, delays, ...(via ? { connUse: via.uses } : {}),
+      dsn: out.dsn, status: out.status, delay, delays, ...(via ? { connUse: via.uses, conn: via.connection } : {}),
       ...(out.remoteReply ? { remoteReply: out.remoteReply } : {}),
     }, out.diagnostic));
   }

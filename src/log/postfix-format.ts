@@ -17,7 +17,12 @@
  * `smtpd` (client, NOQUEUE rejects), `cleanup` (message-id), `qmgr` (from=,
  * removed, expired), `smtp` (TLS, status lines, hosts skipped), `bounce`
  * (non-delivery notifications), `postsuper` (operator actions), `master`
- * for the rest. The timestamp is RFC 3339 (rsyslog's default on Debian 12,
+ * for the rest. The relay delivers over many connections from one process;
+ * Postfix's smtp processes each hold one connection at a time, and tools
+ * (`dane-relay report`) join a TLS line to its status lines by process. So an
+ * `smtp` line carries the outbound connection number in the brackets
+ * (`dane-relay/smtp[17]`, the event's `conn`) where Postfix has its pid.
+ * The timestamp is RFC 3339 (rsyslog's default on Debian 12,
  * read by pflogsumm ≥ 1.1.2). `tls=` is added to status lines only when
  * `tlsFeatureStatus` is set (Postfix's `smtp_log_tls_feature_status`):
  * pflogsumm 1.1.5's status regex does not allow a field between `delays=` and
@@ -128,7 +133,8 @@ export function renderPostfixLines(e: Fields, opts: PostfixFormatOptions): strin
   try {
     const head = `${stamp(e['time'])} ${opts.hostname} ${opts.syslogName ?? 'dane-relay'}`;
     const pid = typeof e['pid'] === 'number' ? e['pid'] : 0;
-    return linesOf(e, opts).map(([program, text]) => `${head}/${program}[${pid}]: ${text}`);
+    const conn = typeof e['conn'] === 'number' ? e['conn'] : pid;
+    return linesOf(e, opts).map(([program, text]) => `${head}/${program}[${program === 'smtp' ? conn : pid}]: ${text}`);
   } catch {
     return [];
   }

@@ -11,6 +11,7 @@
  * probes at scrape time. Never throws on odd input.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isRefusalCause, type RefusalCause } from '../core/refusal-cause.ts';
 
 export interface MetricsProbes {
   queue?: () => { messages: number; oldestAgeSeconds: number } | Promise<{ messages: number; oldestAgeSeconds: number }>;
@@ -39,18 +40,17 @@ function str(v: unknown, fallback = 'none'): string {
   return typeof v === 'string' && v.length > 0 ? v : fallback;
 }
 
-/** Cause label for a refused/deferred delivery, from its DSN and reason text (same classes as `dane-relay report`). */
-export function refusalCause(dsn: string, text: string): string {
-  if (/certificate not verified/i.test(text)) return 'tlsa_mismatch';
-  if (/TLSA lookup error/i.test(text)) return 'tlsa_lookup_failure';
-  if (dsn === '4.7.4' || /TLS is required/i.test(text)) return 'starttls_missing';
-  if (dsn === '4.4.3') return 'dns_failure';
-  if (dsn === '5.1.10') return 'null_mx';
-  if (dsn === '5.1.2') return 'no_such_domain';
-  if (dsn.startsWith('5.')) return 'remote_reject';
-  if (dsn.startsWith('4.')) return 'remote_tempfail';
-  return 'other';
+/** The typed cause carried by a host-skipped or delivery event (core/refusal-cause.ts); never read from text. */
+function causeOf(e: Record<string, unknown>): RefusalCause {
+  const c = e['cause'];
+  return isRefusalCause(c) ? c : 'other';
 }
+
+/** DANE states a verification can end in with usable TLSA: authenticated or not. */
+const AUTHENTICATED = new Set(['Verified', 'Trusted']);
+/** Host failures before any TLS session: the host attempt's DANE result is its TLSA lookup's. */
+const PRE_TLS_CAUSES = new Set<RefusalCause>(['tlsa_lookup_failure', 'dane_required', 'starttls_missing']);
+
 
 function build(registry: Registry, probes: () => MetricsProbes) {
   const r = [registry];
@@ -62,7 +62,10 @@ function build(registry: Registry, probes: () => MetricsProbes) {
     rejected: new Counter({ name: 'dane_relay_messages_rejected_total', help: 'Inbound rejections by reason', labelNames: ['reason'], registers: r }),
     recipients: new Counter({ name: 'dane_relay_recipients_total', help: 'Recipient delivery attempts by status', labelNames: ['status'], registers: r }),
     tlsSessions: new Counter({ name: 'dane_relay_tls_sessions_total', help: 'Outbound TLS sessions by state and policy level', labelNames: ['state', 'level'], registers: r }),
-    refused: new Counter({ name: 'dane_relay_deliveries_refused_total', help: 'Hosts or recipients refused/deferred by cause', labelNames: ['cause'], registers: r }),
+    refused: new Counter({ name: 'dane_relay_deliveries_refused_total', help: 'Recipient delivery attempts not delivered (deferred or bounced), by cause', labelNames: ['cause'], registers: r }),
+    hostsSkipped: new Counter({ name: 'dane_relay_hosts_skipped_total', help: 'MX hosts or addresses not used for a delivery attempt, by cause', labelNames: ['cause'], registers: r }),
+    sentByTls: new Counter({ name: 'dane_relay_deliveries_sent_total', help: 'Recipients delivered, by the TLS state and effective level of their session', labelNames: ['tls_state', 'tls_level'], registers: r }),
+    daneResults: new Counter({ name: 'dane_relay_dane_results_total', help: 'DANE result per MX host attempt: ok, unusable, not_applicable, insecure_chain, tempfail, mismatch', labelNames: ['result'], registers: r }),
     deliverySeconds: new Histogram({ name: 'dane_relay_delivery_duration_seconds', help: 'Time from acceptance to final outcome per recipient', labelNames: ['status'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600], registers: r }),
     queueMessages: new Gauge({ name: 'dane_relay_queue_messages', help: 'Messages in the queue', registers: r,
       async collect() { const q = await probes().queue?.(); if (q) this.set(q.messages); } }),
@@ -108,16 +111,26 @@ function observeInto(m: Instruments, e: Record<string, unknown>): void {
       // Only what the delivery engine cannot know: the queue gave up (C30 audit trail).
       if (e['status'] === 'expired') m.recipients.inc({ status: 'expired' });
       return;
-    case 'tls':
-      m.tlsSessions.inc({ state: str(field(e, 'tls.state')), level: str(field(e, 'tls.level')) });
+    case 'tls': {
+      const state = str(field(e, 'tls.state'));
+      m.tlsSessions.inc({ state, level: str(field(e, 'tls.level')) });
+      // One DANE result per host attempt that reached TLS: usable TLSA and no authentication is a mismatch (C16).
+      const result = str(field(e, 'dane.result'));
+      m.daneResults.inc({ result: result === 'ok' && !AUTHENTICATED.has(state) ? 'mismatch' : result });
       return;
-    case 'host-skipped':
-      m.refused.inc({ cause: refusalCause(str(e['dsn'], ''), str(e['reason'], '')) });
+    }
+    case 'host-skipped': {
+      const cause = causeOf(e);
+      m.hostsSkipped.inc({ cause });
+      const result = field(e, 'dane.result');
+      if (PRE_TLS_CAUSES.has(cause) && typeof result === 'string') m.daneResults.inc({ result });
       return;
+    }
     case 'delivery': {
       const status = str(e['status'], 'unknown');
       m.recipients.inc({ status });
-      if (status !== 'sent') m.refused.inc({ cause: refusalCause(str(e['dsn'], ''), str(e['diagnostic'], '')) });
+      if (status === 'sent') m.sentByTls.inc({ tls_state: str(field(e, 'tls.state')), tls_level: str(field(e, 'tls.level')) });
+      else m.refused.inc({ cause: causeOf(e) });
       const delay = e['delay'];
       if (typeof delay === 'number' && Number.isFinite(delay)) m.deliverySeconds.observe({ status }, delay);
       return;

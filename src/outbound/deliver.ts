@@ -53,7 +53,7 @@ async function sessionFor(deps: EngineDeps, log: DeliveryLog, t: Target, key: st
   if (open.kind === 'failed') {
     if (open.tls) log.tls(t, open.tls);
     const dsn = open.outcome.kind === 'sent' ? '4.0.0' : open.outcome.dsn;
-    log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, policy: t.policy });
+    log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, cause: open.outcome.kind === 'sent' ? 'other' : open.outcome.cause, policy: t.policy });
     return { failed: open.outcome, connected: open.connected };
   }
   if (open.tls) log.tls(t, open.tls);
@@ -67,11 +67,11 @@ function outcomesOf(host: HostLabel, recipients: string[], r: SendResult): Targe
   const outcomes = new Map<string, AttemptOutcome>();
   if (r.kind === 'broken') return { outcomes, nextHost: classifyFailure(host, { kind: 'network', stage: r.stage, cause: r.cause, detail: r.detail }), connected: true };
   if (r.kind === 'unsupported') {
-    for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'bounced', dsn: r.dsn, diagnostic: r.detail });
+    for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'bounced', dsn: r.dsn, diagnostic: r.detail, cause: 'feature_unsupported' });
     return { outcomes, nextHost: null, connected: true };
   }
   if (r.kind === 'local') {
-    for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'deferred', dsn: '4.3.0', diagnostic: `local error while sending to ${host.name}[${host.ip}]: ${r.detail}` });
+    for (const rcpt of recipients) outcomes.set(rcpt, { kind: 'deferred', dsn: '4.3.0', diagnostic: `local error while sending to ${host.name}[${host.ip}]: ${r.detail}`, cause: 'local_error' });
     return { outcomes, nextHost: null, connected: true };
   }
   for (const rej of r.rejected) outcomes.set(rej.recipient, classifyReply(host, 'rcpt', rej.reply));
@@ -103,17 +103,17 @@ async function tryTarget(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, t
 function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): RecipientOutcome {
   if (o.kind === 'sent') return { recipient: rcpt, status: 'sent', dsn: o.dsn, diagnostic: o.reply, remoteReply: o.reply, ...(relay ? { relay } : {}) };
   const status = o.kind === 'bounced' ? 'bounced' : 'deferred';
-  return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
+  return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, cause: o.cause, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
 }
 
 /** One job's delivery: what every step needs. */
 interface JobRun { deps: EngineDeps; log: DeliveryLog; job: DeliveryJob; timing: Timing; final: Map<string, RecipientOutcome> }
 
-function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession): void {
-  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : undefined);
+function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession, failedAt: string | null = null): void {
+  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : failedAt ?? undefined);
   run.final.set(rcpt, out);
   const at = { receivedAt: run.job.receivedAt, start: run.timing.start, setupDone: run.timing.setupDone, end: (run.deps.now ?? Date.now)() };
-  run.log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses } : undefined);
+  run.log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses, connection: session.connection } : undefined);
 }
 
 /** Deliver one job; see the module contract. */
@@ -121,9 +121,7 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
   const run: JobRun = { deps, log: new DeliveryLog(deps.logger, job.queueId, job.domain), job, timing: { start: (deps.now ?? Date.now)(), setupDone: 0 }, final: new Map() };
   const plan = await planRoute(deps.route, job.domain);
   if (plan.kind === 'final') {
-    const o: AttemptOutcome = plan.status === 'bounced'
-      ? { kind: 'bounced', dsn: plan.dsn, diagnostic: plan.diagnostic } : { kind: 'deferred', dsn: plan.dsn, diagnostic: plan.diagnostic };
-    return finish(run, o);
+    return finish(run, { kind: plan.status, dsn: plan.dsn, diagnostic: plan.diagnostic, cause: plan.cause }, null);
   }
   let walk = startHostWalk();
   for (const entry of plan.entries) {
@@ -133,20 +131,25 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
     if (pending.length === 0) break;
     const r = await tryTarget(deps, run.log, job, entry.target, pending, run.timing);
     for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, entry.target, r.session);
-    walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected } : { kind: 'used' });
+    walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected, relay: relayName(endpointOf(entry.target)) } : { kind: 'used' });
   }
-  return finish(run, endOfWalk(walk, plan.nextHop).outcome);
+  const end = endOfWalk(walk, plan.nextHop);
+  return finish(run, end.outcome, end.relay);
 }
 
 /** C4: a host the route skipped; the reason is logged and kept by the walk. */
 function skipped(log: DeliveryLog, e: SkipEntry): HostResult {
   const p = e.resolution.policy;
-  log.skipped({ mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, ...(p ? { policy: p } : {}) });
-  return { kind: 'skipped', dsn: e.dsn, reason: e.reason, permanent: e.permanent };
+  log.skipped({ mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, cause: e.cause, ...(p ? { policy: p } : {}) });
+  return { kind: 'skipped', dsn: e.dsn, reason: e.reason, cause: e.cause, permanent: e.permanent };
 }
 
-/** The recipients still pending get `o` (no host carried them); every recipient has exactly one outcome. */
-function finish(run: JobRun, o: AttemptOutcome): RecipientOutcome[] {
-  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o);
-  return run.job.recipients.map((r) => run.final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome' }));
+/**
+ * The recipients still pending get `o` (no host carried them); `relay` names the server the
+ * reason came from when it was connected to (Postfix's status line), else `relay=none`.
+ * Every recipient has exactly one outcome.
+ */
+function finish(run: JobRun, o: AttemptOutcome, relay: string | null): RecipientOutcome[] {
+  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o, undefined, undefined, relay);
+  return run.job.recipients.map((r) => run.final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome', cause: 'other' }));
 }

@@ -20,6 +20,7 @@
  *   status, so they count as insecure (no TLSA).
  * Never throws for DNS outcomes.
  */
+import type { RefusalCause } from '../core/refusal-cause.ts';
 import { isIP } from 'node:net';
 import type { ARecord, AaaaRecord, DnsLookup, DnsResult, TlsaRecord } from '../core/dns-result.ts';
 import type { DestinationPolicy, EffectivePolicy } from '../core/effective-policy.ts';
@@ -45,7 +46,7 @@ export interface HostAddresses {
 
 export type HostResolution =
   | { kind: 'usable'; addresses: FamilyAddress[]; facts: HostFacts; policy: Extract<EffectivePolicy, { kind: 'connect' }> }
-  | { kind: 'skip'; dsn: string; reason: string; permanent: boolean; facts?: HostFacts; policy?: Extract<EffectivePolicy, { kind: 'skip' }> };
+  | { kind: 'skip'; dsn: string; reason: string; cause: RefusalCause; permanent: boolean; facts?: HostFacts; policy?: Extract<EffectivePolicy, { kind: 'skip' }> };
 
 export interface HostLookupContext {
   dns: DnsLookup;
@@ -80,9 +81,9 @@ export async function lookupAddresses(ctx: HostLookupContext, host: string): Pro
   if (found) return { addresses: orderAddresses(addresses, ctx.addressPreference, ctx.random), secure, canonicalName };
   // C1/C4: permanent only when every answer is a denial; anything else defers.
   const notDenied = results.find(([, r]) => r.kind !== 'nxdomain' && r.kind !== 'nodata');
-  if (notDenied) return { kind: 'skip', dsn: '4.4.3', reason: nameError(host, notDenied[0], true), permanent: false };
+  if (notDenied) return { kind: 'skip', dsn: '4.4.3', reason: nameError(host, notDenied[0], true), cause: 'dns_failure', permanent: false };
   const last = results[results.length - 1]?.[0] ?? 'A';
-  return { kind: 'skip', dsn: '5.4.4', reason: nameError(host, last, false), permanent: true };
+  return { kind: 'skip', dsn: '5.4.4', reason: nameError(host, last, false), cause: 'dns_failure', permanent: true };
 }
 
 /** TLSA per RFC 7672 §2.2.3 at the candidate owner names, combined (C11). */
@@ -110,6 +111,6 @@ export async function resolveHost(ctx: HostLookupContext, q: HostQuery): Promise
     mxSecure: q.mxSecure, addressesSecure: addr.secure, dane,
   };
   const policy = resolvePolicy(q.destination, facts);
-  if (policy.kind === 'skip') return { kind: 'skip', dsn: policy.dsn, reason: policy.message, permanent: false, facts, policy };
+  if (policy.kind === 'skip') return { kind: 'skip', dsn: policy.dsn, reason: policy.message, cause: policy.cause, permanent: false, facts, policy };
   return { kind: 'usable', addresses: addr.addresses, facts, policy };
 }

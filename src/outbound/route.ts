@@ -15,6 +15,7 @@
  * - planning stops once `mxAddressLimit` targets are collected;
  * - no sockets are opened here: `dane-relay check` uses this as is.
  */
+import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { DnsLookup } from '../core/dns-result.ts';
 import type { DestinationPolicy } from '../core/effective-policy.ts';
 import { planMx, type MxHost } from '../core/mx-order.ts';
@@ -49,6 +50,7 @@ export interface SkipEntry {
   port: number;
   dsn: string;
   reason: string;
+  cause: RefusalCause;
   /** 5.4.4-style "no such host": only a bounce when nothing else was usable. */
   permanent: boolean;
   resolution: Extract<HostResolution, { kind: 'skip' }>;
@@ -57,7 +59,7 @@ export interface SkipEntry {
 export type RouteEntry = { kind: 'target'; target: Target } | SkipEntry;
 
 export type RoutePlan =
-  | { kind: 'final'; status: 'bounced' | 'deferred'; dsn: string; diagnostic: string; nextHop: string }
+  | { kind: 'final'; status: 'bounced' | 'deferred'; dsn: string; diagnostic: string; cause: RefusalCause; nextHop: string }
   | {
       kind: 'entries';
       nextHop: string;
@@ -79,8 +81,8 @@ async function hostList(ctx: RouteContext, domain: string): Promise<HostList | E
     return { nextHop, port, route: 'bracketed', mxSecure: true, hosts: [{ host: t.host, preference: 0 }], bracketed: true };
   }
   const mx = planMx(nextHop, await ctx.dns.lookup(nextHop, 'MX'), ctx.random);
-  if (mx.kind === 'bounce') return { kind: 'final', status: 'bounced', dsn: mx.dsn, diagnostic: mx.diagnostic, nextHop };
-  if (mx.kind === 'defer') return { kind: 'final', status: 'deferred', dsn: mx.dsn, diagnostic: mx.diagnostic, nextHop };
+  if (mx.kind === 'bounce') return { kind: 'final', status: 'bounced', dsn: mx.dsn, diagnostic: mx.diagnostic, cause: mx.cause, nextHop };
+  if (mx.kind === 'defer') return { kind: 'final', status: 'deferred', dsn: mx.dsn, diagnostic: mx.diagnostic, cause: mx.cause, nextHop };
   return { nextHop, port, route: mx.route, mxSecure: mx.mxSecure, hosts: mx.hosts, bracketed: false };
 }
 
@@ -97,7 +99,7 @@ export async function planRoute(ctx: RouteContext, domain: string): Promise<Rout
       nextHop: list.nextHop, mxHost: h.host, port: list.port, route: list.route, mxSecure: list.mxSecure, destination,
     });
     if (res.kind === 'skip') {
-      entries.push({ kind: 'skip', mxHost: h.host, port: list.port, dsn: res.dsn, reason: res.reason, permanent: res.permanent, resolution: res });
+      entries.push({ kind: 'skip', mxHost: h.host, port: list.port, dsn: res.dsn, reason: res.reason, cause: res.cause, permanent: res.permanent, resolution: res });
       continue;
     }
     for (const a of res.addresses) {

@@ -20,6 +20,7 @@
  *   handshake completed) → 4.7.5 (`Cannot start TLS: handshake failure`),
  *   greeting/EHLO replies and network errors per core/outcome.
  */
+import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { StageClock } from './deadline.ts';
 import {
   classifyFailure, hostName, parseReply, type AttemptOutcome, type HostLabel, type SessionFailure, type SmtpStage,
@@ -119,8 +120,8 @@ export class SessionTap {
   }
 }
 
-export function failureOutcome(dsn: string, diagnostic: string): AttemptOutcome {
-  return { kind: 'next-host', dsn, diagnostic };
+export function failureOutcome(dsn: string, diagnostic: string, cause: RefusalCause): AttemptOutcome {
+  return { kind: 'next-host', dsn, diagnostic, cause };
 }
 
 /** A network-level failure as core/outcome sees it. */
@@ -151,10 +152,10 @@ export function errorToFailure(err: NodemailerError, tap: SessionTap, host: Host
       const reason = tap.offeredStarttls()
         ? `TLS is required, but host ${hostName(host)} refused to start TLS: ${reply.text}`
         : `TLS is required, but was not offered by host ${hostName(host)}`;
-      return { outcome: failureOutcome('4.7.4', reason), reason, handshakeFailed: false };
+      return { outcome: failureOutcome('4.7.4', reason, 'starttls_missing'), reason, handshakeFailed: false };
     }
     const reason = 'Cannot start TLS: handshake failure';
-    return { outcome: failureOutcome('4.7.5', `${reason} with ${hostName(host)}`), reason, handshakeFailed: true };
+    return { outcome: failureOutcome('4.7.5', `${reason} with ${hostName(host)}`, 'tls_failure'), reason, handshakeFailed: true };
   }
   if (reply) {
     const stage: SmtpStage = tap.stage === 'connect' || tap.stage === 'greeting' ? 'greeting' : tap.stage;

@@ -73,7 +73,8 @@ export class SmtpSession {
   /** The TLS session and its verdict, set once by whoever opened it (deliver.ts); null in plaintext. */
   tls: TlsSessionInfo | null = null;
 
-  constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel) {
+  /** `connection`: the outbound connection number (smtp-session.ts), for the log. */
+  constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel, readonly connection = 0) {
     conn.on('end', () => { this.state = 'closed'; });
   }
 

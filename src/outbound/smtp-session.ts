@@ -67,7 +67,12 @@ export interface TlsSessionInfo {
   verdict: TlsVerdict;
   /** The chain the verdict was computed on (for `dane-relay check`'s depth-by-depth display). */
   chain?: PresentedChain;
+  /** The outbound connection this session is on (numbered per process), joining its log lines. */
+  connection?: number;
 }
+
+/** Outbound connections opened by this process: each gets the next number (its log lines share it). */
+let connections = 0;
 
 export type OpenResult =
   | { kind: 'open'; session: SmtpSession; tls: TlsSessionInfo | null; injectionBytes: number; plaintextFallback: boolean }
@@ -189,18 +194,22 @@ async function attempt(t: SessionTarget, s: SessionSettings, mode: Mode): Promis
     const f = errorToFailure(err, tap, host);
     return { ...failed(f.outcome, f.reason, tap.connected, tap.injectionBytes), handshakeFailed: f.handshakeFailed };
   }
-  const info = verifyTls(conn, t.policy, s);
+  const connection = ++connections;
+  const verified = verifyTls(conn, t.policy, s);
+  const info = verified ? { ...verified, connection } : null;
   if (t.policy.tlsRequired && !info) {
     // C14: defensive — requireTLS should have failed already; never continue in plaintext.
     conn.quit();
     const reason = `TLS is required, but was not offered by host ${hostName(host)}`;
-    return failed({ kind: 'next-host', dsn: '4.7.4', diagnostic: reason }, reason, true, tap.injectionBytes);
+    return failed(failureOutcome('4.7.4', reason, 'starttls_missing'), reason, true, tap.injectionBytes);
   }
   if (info && !info.verdict.authenticated) {
     conn.quit(); // C16: the server never sees MAIL FROM
-    return failed(failureOutcome('4.7.5', 'Server certificate not verified'), 'Server certificate not verified', true, tap.injectionBytes, info);
+    // C16 under DANE; a PKIX or fingerprint level otherwise (the verdict says which authentication failed)
+    const cause = t.policy.auth.kind === 'dane' ? 'tlsa_mismatch' : 'certificate_not_verified';
+    return failed(failureOutcome('4.7.5', 'Server certificate not verified', cause), 'Server certificate not verified', true, tap.injectionBytes, info);
   }
-  return { kind: 'open', session: new SmtpSession(conn, tap, host), tls: info, injectionBytes: tap.injectionBytes, plaintextFallback: mode === 'none' && t.policy.tlsAttempt };
+  return { kind: 'open', session: new SmtpSession(conn, tap, host, connection), tls: info, injectionBytes: tap.injectionBytes, plaintextFallback: mode === 'none' && t.policy.tlsAttempt };
 }
 
 /**

@@ -7,6 +7,7 @@
  * (DNS, TLS, SMTP replies): those are outcomes. A thrown error is a bug; the
  * scheduler then defers every recipient of the job with 4.3.0.
  */
+import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { Readable } from 'node:stream';
 
 export type RecipientStatus = 'sent' | 'deferred' | 'bounced';
@@ -46,6 +47,8 @@ export interface RecipientOutcome {
   relay?: string;
   /** The remote server's reply text, when there was one (quoted in DSNs). */
   remoteReply?: string;
+  /** Why it was not delivered (deferred, bounced), decided where the failure was classified. */
+  cause?: RefusalCause;
 }
 
 export interface Deliverer {

@@ -58,7 +58,7 @@ describe('dane-relay report (CLI)', () => {
     assert.equal(w.events, 10);
     assert.equal(w.filteredOut, EXPECTED.events - 10);
     const dom = JSON.parse((await report([log, '--json', '--domain', 'fail.test'])).stdout);
-    assert.deepEqual(dom.refusals.map((x: { cause: string }) => x.cause), ['tlsa-lookup-failure']);
+    assert.deepEqual(dom.refusals.map((x: { cause: string }) => x.cause), ['tlsa_lookup_failure']);
   });
 
   test('text output for a person', async () => {
@@ -66,7 +66,7 @@ describe('dane-relay report (CLI)', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Time range: 2026-11-01T00:00:00.000Z \.\. 2026-11-01T00:24:00.000Z/);
     assert.match(r.stdout, /sent\s+3\s+4/);
-    assert.match(r.stdout, /tlsa-mismatch: examples\n.*mx1\.broken\.test 4\.7\.5 Server certificate not verified/);
+    assert.match(r.stdout, /tlsa_mismatch: examples\n.*mx1\.broken\.test 4\.7\.5 Server certificate not verified/);
   });
 
   test('--html writes a self-contained page with the tables and an <svg> chart', async () => {

@@ -4,11 +4,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RefusalCause } from '../../src/core/refusal-cause.ts';
 import { endOfWalk, foldHostWalk, nextMove, recordHost, startHostWalk, type HostResult } from '../../src/core/host-walk.ts';
 
-const failed = (dsn: string, diagnostic: string, connected = true): HostResult =>
-  ({ kind: 'failed', outcome: { kind: 'next-host', dsn, diagnostic }, connected });
-const skipped = (dsn: string, reason: string, permanent = false): HostResult => ({ kind: 'skipped', dsn, reason, permanent });
+const failed = (dsn: string, diagnostic: string, connected = true, cause: RefusalCause = 'tlsa_mismatch'): HostResult =>
+  ({ kind: 'failed', outcome: { kind: 'next-host', dsn, diagnostic, cause }, connected, relay: 'mx[192.0.2.1]:25' });
+const skipped = (dsn: string, reason: string, permanent = false, cause: RefusalCause = 'tlsa_lookup_failure'): HostResult => ({ kind: 'skipped', dsn, reason, cause, permanent });
 const USED: HostResult = { kind: 'used' };
 const MISMATCH = failed('4.7.5', 'Server certificate not verified');
 const STRIPPED = failed('4.7.4', 'TLS is required, but was not offered');

@@ -58,6 +58,7 @@ describe('classifyReply: table', () => {
       assert.equal(out.dsn, r.dsn);
       if (out.kind !== 'sent') {
         assert.equal(out.remoteReply, reply.text, 'the remote reply is kept for DSNs');
+        assert.equal(out.cause, reply.code >= 500 ? 'remote_reject' : 'remote_tempfail', 'the cause: what the server said');
         if (r.diag) assert.match(out.diagnostic, r.diag);
       }
     });
@@ -75,7 +76,7 @@ describe('transport failures try the next host', () => {
   for (const r of rows) {
     test(`${r.stage}/${r.cause} → next-host ${r.dsn}`, () => {
       const out = classifyNetworkFailure(host, r.stage, r.cause, r.detail);
-      assert.deepEqual(out, { kind: 'next-host', dsn: r.dsn, diagnostic: r.diag });
+      assert.deepEqual(out, { kind: 'next-host', dsn: r.dsn, diagnostic: r.diag, cause: 'connection_failure' });
       assert.deepEqual(classifyFailure(host, { kind: 'network', stage: r.stage, cause: r.cause, detail: r.detail }), out);
     });
   }
@@ -83,16 +84,16 @@ describe('transport failures try the next host', () => {
 
 describe('noHostLeft', () => {
   test('the last next-host reason becomes a deferral with a 4.x.x code', () => {
-    const out = noHostLeft({ kind: 'next-host', dsn: '4.7.5', diagnostic: 'Server certificate not verified' }, { dsn: '4.4.1', diagnostic: 'x' });
-    assert.deepEqual(out, { kind: 'deferred', dsn: '4.7.5', diagnostic: 'Server certificate not verified' });
+    const out = noHostLeft({ kind: 'next-host', dsn: '4.7.5', diagnostic: 'Server certificate not verified', cause: 'tlsa_mismatch' }, { dsn: '4.4.1', diagnostic: 'x', cause: 'other' });
+    assert.deepEqual(out, { kind: 'deferred', dsn: '4.7.5', diagnostic: 'Server certificate not verified', cause: 'tlsa_mismatch' }, 'the cause travels with the reason');
   });
   test('nothing tried → the fallback deferral', () => {
-    assert.deepEqual(noHostLeft(null, { dsn: '4.4.3', diagnostic: 'no host' }), { kind: 'deferred', dsn: '4.4.3', diagnostic: 'no host' });
+    assert.deepEqual(noHostLeft(null, { dsn: '4.4.3', diagnostic: 'no host', cause: 'dns_failure' }), { kind: 'deferred', dsn: '4.4.3', diagnostic: 'no host', cause: 'dns_failure' });
   });
   test('a 5xx greeting never bounces (Postfix smtp_skip_5xx_greeting)', () => {
     const reply = parseReply('554 5.7.1 no');
     assert.ok(reply);
-    const out = noHostLeft(classifyReply(host, 'greeting', reply), { dsn: '4.4.1', diagnostic: 'x' });
+    const out = noHostLeft(classifyReply(host, 'greeting', reply), { dsn: '4.4.1', diagnostic: 'x', cause: 'other' });
     assert.equal(out.kind, 'deferred');
     assert.equal(out.dsn, '4.7.1');
   });

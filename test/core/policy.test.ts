@@ -63,7 +63,7 @@ describe('resolvePolicy at the dane levels', () => {
 
   test('C4: the skip says "TLSA lookup error for HOST:PORT" with dsn 4.7.5, never a downgrade', () => {
     const p = resolvePolicy(policy('dane'), facts({ dane: TEMPFAIL, port: 587 }));
-    assert.deepEqual(p, { kind: 'skip', dsn: '4.7.5', message: 'TLSA lookup error for mx.example.net:587', daneResult: 'tempfail', level: 'dane' });
+    assert.deepEqual(p, { kind: 'skip', dsn: '4.7.5', message: 'TLSA lookup error for mx.example.net:587', cause: 'tlsa_lookup_failure', daneResult: 'tempfail', level: 'dane' });
   });
 
   test('C17: with usable TLSA the SNI is the TLSA base domain, not the MX host name', () => {

@@ -105,7 +105,7 @@ describe('tier 2: report over the maillog of a real Postfix delivering with DANE
   test('refusal causes from Postfix\'s own wording: TLSA mismatch, STARTTLS missing, TLSA lookup error, DNS failure', () => {
     if (setupError) throw setupError;
     const causes = new Set(report?.refusals.map((r) => r.cause));
-    for (const c of ['tlsa-mismatch', 'starttls-missing', 'tlsa-lookup-failure', 'dns-failure']) assert.ok(causes.has(c as never), `${c} missing from ${[...causes].join(', ')}\n${maillog}`);
+    for (const c of ['tlsa_mismatch', 'starttls_missing', 'tlsa_lookup_failure', 'dns_failure']) assert.ok(causes.has(c as never), `${c} missing from ${[...causes].join(', ')}\n${maillog}`);
     assert.equal(report?.tls.deliveries.none, 0, 'nothing went in plaintext');
     assert.ok((report?.tls.sessions.Verified ?? 0) >= 1);
   });

@@ -36,11 +36,15 @@ describe('Postfix wording', () => {
     }, 'Server certificate not verified');
     assert.equal(e.msg, 'to=<b@x>, relay=none, conn_use=3, delay=12, delays=12/0/0.3/0, tls=dane, dsn=4.7.5, status=deferred (Server certificate not verified)');
   });
-  test('skipped host lines', () => {
-    assert.equal(hostSkippedEventOf({ qid: 'Q', domain: 'x', mx: 'mx.example.net', port: 25, dsn: '4.7.5', reason: 'TLSA lookup error for mx.example.net:25' }).msg,
-      'mx.example.net:25: TLSA lookup error for mx.example.net:25');
-    assert.equal(hostSkippedEventOf({ qid: 'Q', domain: 'x', mx: 'mx.example.net', ip: '192.0.2.1', port: 25, dsn: '4.7.4', reason: 'TLS is required, but was not offered by host mx.example.net[192.0.2.1]' }).msg,
-      'mx.example.net[192.0.2.1]:25: TLS is required, but was not offered by host mx.example.net[192.0.2.1]');
+  test('skipped host lines name the host once (the reason often names it already)', () => {
+    assert.equal(hostSkippedEventOf({ qid: 'Q', domain: 'x', mx: 'mx.example.net', port: 25, dsn: '4.7.5', reason: 'TLSA lookup error for mx.example.net:25', cause: 'tlsa_lookup_failure' }).msg,
+      'TLSA lookup error for mx.example.net:25');
+    assert.equal(hostSkippedEventOf({ qid: 'Q', domain: 'x', mx: 'mx.example.net', ip: '192.0.2.1', port: 25, dsn: '4.7.4', reason: 'TLS is required, but was not offered by host mx.example.net[192.0.2.1]', cause: 'starttls_missing' }).msg,
+      'TLS is required, but was not offered by host mx.example.net[192.0.2.1]');
+    assert.equal(hostSkippedEventOf({ qid: 'Q', domain: 'x', mx: 'mx36.dane.lab', port: 25, dsn: '4.7.5', reason: 'mx36.dane.lab:25: dane-only: no DNSSEC-validated TLSA records (nxdomain)', cause: 'dane_required' }).msg,
+      'mx36.dane.lab:25: dane-only: no DNSSEC-validated TLSA records (nxdomain)', 'the doubled prefix of the issue');
+    assert.equal(hostSkippedEventOf({ qid: 'Q', domain: 'x', mx: 'mx.example.net', ip: '192.0.2.1', port: 25, dsn: '4.7.5', reason: 'Server certificate not verified', cause: 'tlsa_mismatch' }).msg,
+      'mx.example.net[192.0.2.1]:25: Server certificate not verified');
   });
   test('seconds formatting', () => {
     assert.deepEqual([0, 0.001, 0.04, 0.456, 1.234, 9.99, 12.6].map(formatSeconds), ['0', '0.01', '0.04', '0.46', '1.2', '10', '13']);

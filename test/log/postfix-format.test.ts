@@ -30,8 +30,8 @@ describe('Postfix-format lines, one per event, as Postfix writes them', () => {
     ['conn_use on a reused connection',
       { event: 'delivery', qid: 'ABD', rcpt: 'c@dst.test', relay: 'mx.dst.test[192.0.2.1]:25', connUse: 3, delay: 12.4, delays: '0/0/0/12', dsn: '4.7.5', status: 'deferred', msg: 'x, status=deferred (Server certificate not verified)' },
       [head('smtp') + 'ABD: to=<c@dst.test>, relay=mx.dst.test[192.0.2.1]:25, conn_use=3, delay=12, delays=0/0/0/12, dsn=4.7.5, status=deferred (Server certificate not verified)']],
-    ['the TLS session line',
-      { event: 'tls', qid: 'ABC', msg: 'Verified TLS connection established to mx.dst.test[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)' },
+    ['the TLS session line: an smtp line carries its outbound connection number where Postfix has the pid',
+      { event: 'tls', qid: 'ABC', conn: 42, msg: 'Verified TLS connection established to mx.dst.test[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)' },
       [head('smtp') + 'Verified TLS connection established to mx.dst.test[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)']],
     ['a host not used, with the queue id', { event: 'host-skipped', qid: 'ABC', msg: 'mx1.dst.test[192.0.2.1]:25: Server certificate not verified' },
       [head('smtp') + 'ABC: mx1.dst.test[192.0.2.1]:25: Server certificate not verified']],
@@ -83,6 +83,7 @@ test('pflogsumm on the Postfix-format log of a whole lab run counts what the rel
     const fromJson = summariseText(json.join('\n'));
     const fromMaillog = summariseText(events.flatMap((e) => renderPostfixLines(e, opts)).join('\n'));
     assert.deepEqual(fromMaillog.recipients, fromJson.recipients);
+    assert.deepEqual(fromMaillog.tls.deliveries, fromJson.tls.deliveries, 'TLS lines joined to their deliveries by connection, as by smtp process in Postfix');
     assert.equal(fromMaillog.messages.accepted, fromJson.messages.accepted);
   } finally {
     rmSync(dir, { recursive: true, force: true });

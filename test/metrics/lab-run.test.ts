@@ -1,18 +1,29 @@
 /**
- * Metrics after a lab run: the counters fed by the relay's log events move
- * exactly as the run's observed outcomes imply (issue: running it for real).
+ * Metrics after the whole lab matrix: every counter the delivery events feed
+ * has the exact value the run's observed outcomes imply (issue: metrics that
+ * operators' tools read; C30). The refusal causes on the metrics come from the
+ * typed `cause` on the events; the oracle here classifies the observed
+ * outcomes' DSN and Postfix wording with `report`'s text fallback, so the two
+ * paths are independent and must agree exactly, cause by cause.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { REFUSAL_CAUSES } from '../../src/core/refusal-cause.ts';
 import { runLab } from '../../src/lab/lab-runner.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
+import { classifyCause } from '../../src/tools/report/cause.ts';
 
 function value(text: string, line: string): number {
   const m = text.split('\n').find((l) => l.startsWith(line + ' '));
   return m === undefined ? 0 : Number(m.slice(line.length + 1));
 }
 
-test('metrics after the full lab matrix: recipients by status and Verified sessions match the observed outcomes', async () => {
+/** Sum of a counter over every label set whose labels include `match`. */
+function sum(text: string, name: string, match = ''): number {
+  return text.split('\n').filter((l) => l.startsWith(name + '{') && l.includes(match)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+test('metrics after the full lab matrix: exact counts by status, TLS state and cause', async () => {
   const metrics = createMetrics();
   const results = await runLab({
     timeoutMs: 60_000,
@@ -20,18 +31,39 @@ test('metrics after the full lab matrix: recipients by status and Verified sessi
       try { metrics.observe(JSON.parse(line) as Record<string, unknown>); } catch { /* not JSON */ }
     },
   });
-  assert.ok(results.length >= 25);
+  assert.ok(results.length >= 40);
   const text = await metrics.registry.metrics();
-  const count = (status: string) => results.filter((r) => r.observation.outcome?.status === status).length;
+  const outcomes = results.map((r) => r.observation.outcome).filter((o) => o !== undefined);
+  assert.equal(outcomes.length, results.length, 'every scenario has an outcome');
+  const count = (pred: (o: (typeof outcomes)[number]) => boolean): number => outcomes.filter(pred).length;
+
   for (const status of ['sent', 'deferred', 'bounced']) {
-    assert.equal(value(text, `dane_relay_recipients_total{status="${status}"}`), count(status), `recipients ${status}`);
+    assert.equal(value(text, `dane_relay_recipients_total{status="${status}"}`), count((o) => o.status === status), `recipients ${status}`);
   }
-  const verifiedSent = results.filter((r) => r.observation.outcome?.status === 'sent' && r.observation.outcome.tlsState === 'Verified').length;
+  assert.equal(value(text, 'dane_relay_messages_accepted_total'), results.length);
+
+  // Deliveries by the TLS state of their session, exactly (plaintext deliveries are `none`).
+  for (const state of ['Verified', 'Trusted', 'Untrusted', 'Anonymous', 'none']) {
+    const expected = count((o) => o.status === 'sent' && (o.tlsState ?? 'none') === state);
+    assert.equal(sum(text, 'dane_relay_deliveries_sent_total', `tls_state="${state}"`), expected, `sent over ${state}`);
+  }
+  const verifiedSent = count((o) => o.status === 'sent' && o.tlsState === 'Verified');
   assert.ok(verifiedSent > 10);
   assert.equal(value(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}'), verifiedSent);
-  const mismatches = results.filter((r) => r.observation.outcome?.status === 'deferred' && /certificate not verified/i.test(r.observation.outcome.detail ?? '')).length;
-  assert.ok(mismatches > 0);
-  assert.ok(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_mismatch"}') >= mismatches);
+
+  // Every recipient not delivered counted once, under the cause its outcome shows.
+  const refused = outcomes.filter((o) => o.status !== 'sent');
+  for (const cause of REFUSAL_CAUSES) {
+    const expected = refused.filter((o) => classifyCause(o.dsn, o.detail ?? '') === cause).length;
+    assert.equal(value(text, `dane_relay_deliveries_refused_total{cause="${cause}"}`), expected, `refused: ${cause}`);
+  }
+  assert.equal(sum(text, 'dane_relay_deliveries_refused_total'), refused.length, 'each refused recipient counted once');
+  assert.ok(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_mismatch"}') > 0);
   assert.ok(value(text, 'dane_relay_deliveries_refused_total{cause="starttls_missing"}') > 0);
-  assert.ok(value(text, 'dane_relay_messages_accepted_total') >= results.length);
+  assert.ok(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_lookup_failure"}') > 0);
+
+  // Hosts: a mismatched host is one TLS session (DANE result `mismatch`) and one skipped host (cause tlsa_mismatch).
+  assert.equal(value(text, 'dane_relay_hosts_skipped_total{cause="tlsa_mismatch"}'), value(text, 'dane_relay_dane_results_total{result="mismatch"}'));
+  assert.equal(value(text, 'dane_relay_hosts_skipped_total{cause="tlsa_lookup_failure"}'), value(text, 'dane_relay_dane_results_total{result="tempfail"}'));
+  assert.ok(value(text, 'dane_relay_hosts_skipped_total{cause="other"}') === 0, 'every skipped host has a typed cause');
 });

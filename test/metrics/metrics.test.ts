@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMetrics, refusalCause } from '../../src/metrics/metrics.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
 import { startMetricsServer } from '../../src/metrics/http.ts';
 
 function value(text: string, line: string): number | undefined {
@@ -17,8 +17,8 @@ test('metrics: log events move the counters (dotted and nested fields)', async (
   metrics.observe({ event: 'tls', 'tls.state': 'Verified', 'tls.level': 'dane' });
   metrics.observe({ event: 'tls', tls: { state: 'Untrusted', level: 'may' } });
   metrics.observe({ event: 'delivery', status: 'sent', dsn: '2.0.0', delay: 0.2 });
-  metrics.observe({ event: 'delivery', status: 'deferred', dsn: '4.7.5', diagnostic: 'Server certificate not verified' });
-  metrics.observe({ event: 'host-skipped', dsn: '4.7.5', reason: 'TLSA lookup error for mx.example.com:25' });
+  metrics.observe({ event: 'delivery', status: 'deferred', dsn: '4.7.5', cause: 'tlsa_mismatch', diagnostic: 'Server certificate not verified' });
+  metrics.observe({ event: 'host-skipped', dsn: '4.7.5', cause: 'tlsa_lookup_failure', reason: 'TLSA lookup error for mx.example.com:25' });
   metrics.observe({ event: 'internal-error', kind: 'unhandledRejection' });
   metrics.observe({ event: 'internal-error' });
   metrics.observe({ event: 'something-else' });
@@ -34,7 +34,7 @@ test('metrics: log events move the counters (dotted and nested fields)', async (
   assert.equal(value(text, 'dane_relay_recipients_total{status="expired"}'), 1);
   assert.equal(value(text, 'dane_relay_messages_rejected_total{reason="relay-denied"}'), 1);
   assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_mismatch"}'), 1);
-  assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_lookup_failure"}'), 1);
+  assert.equal(value(text, 'dane_relay_hosts_skipped_total{cause="tlsa_lookup_failure"}'), 1);
   assert.equal(value(text, 'dane_relay_internal_errors_total{kind="unhandledRejection"}'), 1);
   assert.equal(value(text, 'dane_relay_internal_errors_total{kind="session"}'), 1);
   assert.equal(value(text, 'dane_relay_queue_messages'), 7);
@@ -42,18 +42,35 @@ test('metrics: log events move the counters (dotted and nested fields)', async (
   assert.equal(value(text, 'dane_relay_open_connections{direction="inbound"}'), 2);
 });
 
-test('metrics: refusal causes follow the DSN and Postfix wording', () => {
-  const table: Array<[string, string, string]> = [
-    ['4.7.5', 'Server certificate not verified', 'tlsa_mismatch'],
-    ['4.7.5', 'TLSA lookup error for mx.example.com:25', 'tlsa_lookup_failure'],
-    ['4.7.4', 'TLS is required, but was not offered by host mx[127.0.0.2]', 'starttls_missing'],
-    ['4.4.3', 'Host or domain name not found', 'dns_failure'],
-    ['5.1.10', 'null MX', 'null_mx'],
-    ['5.1.2', 'Host or domain name not found', 'no_such_domain'],
-    ['5.1.1', 'host said: 550 no such user', 'remote_reject'],
-    ['4.2.0', 'host said: 451 try later', 'remote_tempfail'],
-  ];
-  for (const [dsn, text, cause] of table) assert.equal(refusalCause(dsn, text), cause, `${dsn} ${text}`);
+test('metrics: causes come from the typed field, never the text; each attempt counted once (hosts and recipients apart)', async () => {
+  const metrics = createMetrics();
+  // one host with a TLSA mismatch: its TLS session, the host not used, then the recipient deferred
+  metrics.observe({ event: 'tls', tls: { state: 'Untrusted', level: 'dane' }, dane: { result: 'ok' } });
+  metrics.observe({ event: 'host-skipped', dsn: '4.7.5', reason: 'TLSA lookup error for x:25 (misleading text)', cause: 'tlsa_mismatch', dane: { result: 'ok' } });
+  metrics.observe({ event: 'delivery', status: 'deferred', dsn: '4.7.5', cause: 'tlsa_mismatch', msg: 'status=deferred (Server certificate not verified)' });
+  // STARTTLS stripped: no TLS session; one host, one recipient
+  metrics.observe({ event: 'host-skipped', dsn: '4.7.4', cause: 'starttls_missing', dane: { result: 'ok' } });
+  metrics.observe({ event: 'delivery', status: 'deferred', dsn: '4.7.4', cause: 'starttls_missing' });
+  // TLSA lookup error
+  metrics.observe({ event: 'host-skipped', dsn: '4.7.5', cause: 'tlsa_lookup_failure', dane: { result: 'tempfail' } });
+  // a Verified delivery and an opportunistic one
+  metrics.observe({ event: 'tls', tls: { state: 'Verified', level: 'dane' }, dane: { result: 'ok' } });
+  metrics.observe({ event: 'delivery', status: 'sent', dsn: '2.0.0', tls: { state: 'Verified', level: 'dane' } });
+  metrics.observe({ event: 'delivery', status: 'sent', dsn: '2.0.0', tls: { state: 'none', level: 'may' } });
+  // an event without a typed cause is `other`, whatever its text says
+  metrics.observe({ event: 'delivery', status: 'deferred', dsn: '4.7.5', diagnostic: 'Server certificate not verified' });
+  const text = await metrics.registry.metrics();
+  assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="tlsa_mismatch"}'), 1);
+  assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="starttls_missing"}'), 1);
+  assert.equal(value(text, 'dane_relay_deliveries_refused_total{cause="other"}'), 1);
+  assert.equal(value(text, 'dane_relay_hosts_skipped_total{cause="tlsa_mismatch"}'), 1);
+  assert.equal(value(text, 'dane_relay_hosts_skipped_total{cause="starttls_missing"}'), 1);
+  assert.equal(value(text, 'dane_relay_hosts_skipped_total{cause="tlsa_lookup_failure"}'), 1);
+  assert.equal(value(text, 'dane_relay_deliveries_sent_total{tls_state="Verified",tls_level="dane"}'), 1);
+  assert.equal(value(text, 'dane_relay_deliveries_sent_total{tls_state="none",tls_level="may"}'), 1);
+  assert.equal(value(text, 'dane_relay_dane_results_total{result="mismatch"}'), 1, 'the mismatch counted once, from its session');
+  assert.equal(value(text, 'dane_relay_dane_results_total{result="ok"}'), 2, 'the Verified session and the stripped host');
+  assert.equal(value(text, 'dane_relay_dane_results_total{result="tempfail"}'), 1);
 });
 
 test('metrics http: /metrics serves the registry, /healthz flips with its checks, loopback only', async () => {

@@ -139,7 +139,7 @@ async function walkEntries(deps: CheckDeps, plan: Entries, mx: MxReport): Promis
     hosts.set(e.mxHost, host);
     if (entry.kind === 'skip') {
       if (entry.resolution.facts) host.addresses.list = await addressesOf(deps.route, entry.mxHost);
-      steps.push({ kind: 'skip', dsn: entry.dsn, reason: entry.reason, permanent: entry.permanent });
+      steps.push({ kind: 'skip', dsn: entry.dsn, reason: entry.reason, cause: entry.cause, permanent: entry.permanent });
       continue;
     }
     const t = entry.target;

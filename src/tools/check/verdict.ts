@@ -19,6 +19,7 @@
  *   when it would, but some host or address fails DANE; else `pass`.
  * Pure.
  */
+import type { RefusalCause } from '../../core/refusal-cause.ts';
 import { foldHostWalk, type HostResult } from '../../core/host-walk.ts';
 import type { AttemptOutcome } from '../../core/outcome.ts';
 import type { AddressVerdict, DomainVerdict } from './types.ts';
@@ -29,7 +30,7 @@ export type Attempt =
   | { kind: 'failed'; outcome: AttemptOutcome; reason: string; connected: boolean };
 
 export type Step =
-  | { kind: 'skip'; dsn: string; reason: string; permanent: boolean }
+  | { kind: 'skip'; dsn: string; reason: string; cause: RefusalCause; permanent: boolean }
   | { kind: 'address'; label: string; attempt: Attempt };
 
 /** True for the failures a DANE check reports as failures (see the module contract). */
@@ -49,7 +50,7 @@ export function skipVerdict(dsn: string): AddressVerdict {
 export type RelayOutcome = { kind: 'deliver'; via: string } | { kind: 'refuse'; outcome: AttemptOutcome };
 
 function hostResultOf(s: Step): HostResult {
-  if (s.kind === 'skip') return { kind: 'skipped', dsn: s.dsn, reason: s.reason, permanent: s.permanent };
+  if (s.kind === 'skip') return { kind: 'skipped', dsn: s.dsn, reason: s.reason, cause: s.cause, permanent: s.permanent };
   return s.attempt.kind === 'open' ? { kind: 'used' } : { kind: 'failed', outcome: s.attempt.outcome, connected: s.attempt.connected };
 }
 

@@ -1,51 +1,40 @@
 /**
- * Why a host was skipped or a recipient was not delivered: one cause per
- * refusal, from the DSN code and the Postfix-wording text.
+ * The cause of a refusal read from a log line that does not carry one: a
+ * Postfix maillog, or an old relay log. The relay's own events carry the
+ * typed `cause` (core/refusal-cause.ts) and `report` uses it as it is; this
+ * is the fallback, from the DSN code and Postfix's wording.
  *
- * Contract (pure, total): every input maps to exactly one `Cause`; unknown
- * shapes become `other`. Rules, first match wins:
- * - text "TLSA lookup error"                       → tlsa-lookup-failure (C4, 4.7.5)
- * - 4.7.5 + "certificate not verified"             → tlsa-mismatch (C16)
- * - 4.7.4, or "TLS is required, but was not offered" → starttls-missing (C14)
- * - other 4.7.x                                    → tls-failure
- * - 4.4.3, 5.4.4 (MX host without address)        → dns-failure (C3)
- * - 4.4.1, 4.4.2 (connect failed / lost)           → connection-failure
- * - 5.1.10                                         → null-mx (C29)
- * - 5.1.2                                          → no-such-domain
- * - other 5.x.x → remote-reject; other 4.x.x → remote-tempfail
+ * Contract (pure, total): every input maps to exactly one `RefusalCause`;
+ * unknown shapes become `other`. Rules, first match wins:
+ * - text "TLSA lookup error"                          → tlsa_lookup_failure (C4, 4.7.5)
+ * - text "dane-only"                                  → dane_required (C19)
+ * - 4.7.5 + "certificate not verified"                → tlsa_mismatch (C16; Postfix says the same for PKIX levels)
+ * - 4.7.4, or "TLS is required, but was not offered"  → starttls_missing (C14)
+ * - other 4.7.x                                       → tls_failure
+ * - 4.4.3, 5.4.4 (MX host without address)           → dns_failure (C3)
+ * - 4.4.1, 4.4.2 (connect failed / lost)              → connection_failure
+ * - 5.1.10                                            → null_mx (C29)
+ * - 5.1.2                                             → no_such_domain
+ * - other 5.x.x → remote_reject; other 4.x.x → remote_tempfail
  */
+import type { RefusalCause } from '../../core/refusal-cause.ts';
 
-export type Cause =
-  | 'tlsa-mismatch' | 'starttls-missing' | 'tlsa-lookup-failure' | 'tls-failure' | 'dns-failure'
-  | 'connection-failure' | 'null-mx' | 'no-such-domain' | 'remote-reject' | 'remote-tempfail' | 'other';
+export { CAUSE_LABELS } from '../../core/refusal-cause.ts';
 
-export const CAUSE_LABELS: Record<Cause, string> = {
-  'tlsa-mismatch': 'TLSA mismatch (server certificate not verified)',
-  'starttls-missing': 'STARTTLS missing (TLS required, not offered)',
-  'tlsa-lookup-failure': 'TLSA lookup failure',
-  'tls-failure': 'TLS failure (handshake or policy)',
-  'dns-failure': 'DNS failure',
-  'connection-failure': 'connection failed or lost',
-  'null-mx': 'null MX (domain accepts no mail)',
-  'no-such-domain': 'no such domain',
-  'remote-reject': 'rejected by remote server',
-  'remote-tempfail': 'temporary failure at remote server',
-  other: 'other',
-};
-
-export function classifyCause(dsn: string | undefined, text: string): Cause {
+export function classifyCause(dsn: string | undefined, text: string): RefusalCause {
   const t = text.toLowerCase();
   const d = dsn ?? '';
-  if (t.includes('tlsa lookup error')) return 'tlsa-lookup-failure';
-  if (d === '4.7.5' && t.includes('certificate not verified')) return 'tlsa-mismatch';
-  if (d === '4.7.4' || t.includes('tls is required, but was not offered')) return 'starttls-missing';
-  if (/^4\.7\.\d+$/.test(d)) return 'tls-failure';
-  if (d === '4.4.3' || d === '5.4.4') return 'dns-failure';
-  if (d === '4.4.1' || d === '4.4.2') return 'connection-failure';
-  if (d === '5.1.10') return 'null-mx';
-  if (d === '5.1.2') return 'no-such-domain';
-  if (/^5\.\d+\.\d+$/.test(d)) return 'remote-reject';
-  if (/^4\.\d+\.\d+$/.test(d)) return 'remote-tempfail';
-  if (t.includes('certificate not verified')) return 'tlsa-mismatch';
+  if (t.includes('tlsa lookup error')) return 'tlsa_lookup_failure';
+  if (t.includes('dane-only')) return 'dane_required';
+  if (d === '4.7.5' && t.includes('certificate not verified')) return 'tlsa_mismatch';
+  if (d === '4.7.4' || t.includes('tls is required, but was not offered')) return 'starttls_missing';
+  if (/^4\.7\.\d+$/.test(d)) return 'tls_failure';
+  if (d === '4.4.3' || d === '5.4.4') return 'dns_failure';
+  if (d === '4.4.1' || d === '4.4.2') return 'connection_failure';
+  if (d === '5.1.10') return 'null_mx';
+  if (d === '5.1.2') return 'no_such_domain';
+  if (/^5\.\d+\.\d+$/.test(d)) return 'remote_reject';
+  if (/^4\.\d+\.\d+$/.test(d)) return 'remote_tempfail';
+  if (t.includes('certificate not verified')) return 'tlsa_mismatch';
   return 'other';
 }

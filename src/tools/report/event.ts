@@ -14,6 +14,7 @@
  * these fields worth summarising.
  */
 
+import { isRefusalCause, type RefusalCause } from '../../core/refusal-cause.ts';
 import { LOGGED_STATUSES, LOGGED_TLS_STATES, type LoggedStatus, type LoggedTlsState } from '../../log/delivery-events.ts';
 
 /** The log's own vocabulary (src/log/delivery-events.ts): one word per case, `none` for no TLS. */
@@ -27,8 +28,8 @@ export type LogEvent =
   | (Base & { kind: 'accepted'; qid: string | undefined; size: number; nrcpt: number })
   | (Base & { kind: 'tls'; state: LoggedTlsState | undefined; daneResult: string | undefined; mx: string | undefined })
   | (Base & { kind: 'delivery'; qid: string | undefined; status: Status | undefined; state: LoggedTlsState; dsn: string | undefined;
-      text: string; rcpt: string | undefined; mx: string | undefined; feature: string | undefined })
-  | (Base & { kind: 'host-skipped'; dsn: string | undefined; text: string; mx: string | undefined; ip: string | undefined })
+      text: string; rcpt: string | undefined; mx: string | undefined; feature: string | undefined; cause?: RefusalCause })
+  | (Base & { kind: 'host-skipped'; dsn: string | undefined; text: string; mx: string | undefined; ip: string | undefined; cause?: RefusalCause })
   | (Base & { kind: 'queue-outcome'; qid: string | undefined; status: Status | undefined });
 
 type Json = Record<string, unknown>;
@@ -103,15 +104,21 @@ export function toEvent(obj: Json): LogEvent | undefined {
   if (kind === 'accepted' || kind === 'queued') return { kind: 'accepted', time, domain, qid: str(obj, 'qid'), size: num(obj, 'size'), nrcpt: num(obj, 'nrcpt') };
   if (kind === 'tls') return { kind, time, domain, state: tlsState(obj), daneResult: str(obj, 'dane.result'), mx: str(obj, 'mx') };
   if (kind === 'host-skipped') {
-    return { kind, time, domain, dsn: str(obj, 'dsn'), text: str(obj, 'reason') ?? str(obj, 'msg') ?? '', mx: str(obj, 'mx'), ip: str(obj, 'ip') };
+    return { kind, time, domain, dsn: str(obj, 'dsn'), text: str(obj, 'reason') ?? str(obj, 'msg') ?? '', mx: str(obj, 'mx'), ip: str(obj, 'ip'), ...causeOf(obj) };
   }
   // The queue's own record of an outcome repeats the delivery engine's event.
   if (kind === 'queue-outcome') return { kind: 'queue-outcome', time, domain, qid: str(obj, 'qid'), status: status(obj) };
   return {
     kind, time, domain, qid: str(obj, 'qid'), status: status(obj), state: tlsState(obj) ?? 'none',
     dsn: str(obj, 'dsn'), text: str(obj, 'diagnostic') ?? msgDetail(str(obj, 'msg')) ?? str(obj, 'remoteReply') ?? '', rcpt: str(obj, 'rcpt'),
-    mx: str(obj, 'mx'), feature: str(obj, 'tls.feature'),
+    mx: str(obj, 'mx'), feature: str(obj, 'tls.feature'), ...causeOf(obj),
   };
+}
+
+/** The typed cause the relay logged (core/refusal-cause.ts), when there is one. */
+function causeOf(obj: Json): { cause?: RefusalCause } {
+  const c = obj['cause'];
+  return isRefusalCause(c) ? { cause: c } : {};
 }
 
 /** Parse one log line; undefined for blank, non-JSON or foreign lines. */

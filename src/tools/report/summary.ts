@@ -23,7 +23,8 @@
  * - Each refusal cause keeps at most `maxExamples` examples (the first seen).
  * Vocabulary and DSN meaning: DESIGN.md; refusal causes: cause.ts (C30 audit trail).
  */
-import { CAUSE_LABELS, classifyCause, type Cause } from './cause.ts';
+import { CAUSE_LABELS, classifyCause } from './cause.ts';
+import type { RefusalCause } from '../../core/refusal-cause.ts';
 import { PostfixMaillogReader } from './postfix-maillog.ts';
 import { parseLine, STATUSES, TLS_STATES, type LogEvent, type Status, type LoggedTlsState } from './event.ts';
 import { TimeSeries, type Series } from './timeseries.ts';
@@ -33,7 +34,7 @@ export interface ReportLimits { maxDomains: number; maxExamples: number; maxTrac
 export const DEFAULT_LIMITS: ReportLimits = { maxDomains: 10_000, maxExamples: 3, maxTrackedQids: 200_000, topDomains: 10 };
 
 export interface RefusalExample { time: string | null; domain: string | null; mx: string | null; dsn: string | null; text: string }
-export interface RefusalRow { cause: Cause; label: string; hostsSkipped: number; deferred: number; bounced: number; examples: RefusalExample[] }
+export interface RefusalRow { cause: RefusalCause; label: string; hostsSkipped: number; deferred: number; bounced: number; examples: RefusalExample[] }
 export interface DomainRow { domain: string; total: number; status: Record<Status, number>; tls: Record<LoggedTlsState, number> }
 
 export interface ReportData {
@@ -64,7 +65,7 @@ export class ReportAccumulator {
   private readonly maillog = new PostfixMaillogReader();
   private readonly dane: Record<string, number> = {};
   private readonly domains = new Map<string, DomainRow>(); private domainsApprox = false;
-  private readonly refusals = new Map<Cause, RefusalRow>();
+  private readonly refusals = new Map<RefusalCause, RefusalRow>();
   private readonly series = new TimeSeries();
 
   constructor(private readonly filter: ReportFilter = {}, private readonly limits: ReportLimits = DEFAULT_LIMITS) {}
@@ -109,7 +110,7 @@ export class ReportAccumulator {
         this.addDelivery(ev);
         return;
       case 'host-skipped':
-        this.refusal(classifyCause(ev.dsn, ev.text), ev).hostsSkipped++;
+        this.refusal(ev.cause ?? classifyCause(ev.dsn, ev.text), ev).hostsSkipped++;
         return;
       case 'queue-outcome':
         if (ev.status === 'expired') {
@@ -133,7 +134,7 @@ export class ReportAccumulator {
       if (ev.time !== undefined) this.series.add(ev.time, ev.state);
     }
     if (ev.status === 'deferred' || ev.status === 'bounced' || ev.status === 'expired') {
-      const r = this.refusal(classifyCause(ev.dsn, ev.text), ev);
+      const r = this.refusal(ev.cause ?? classifyCause(ev.dsn, ev.text), ev);
       if (ev.status === 'bounced') r.bounced++; else r.deferred++;
     }
   }
@@ -165,7 +166,7 @@ export class ReportAccumulator {
     return row;
   }
 
-  private refusal(cause: Cause, ev: { time: number | undefined; domain: string | undefined; mx: string | undefined; dsn: string | undefined; text: string }): RefusalRow {
+  private refusal(cause: RefusalCause, ev: { time: number | undefined; domain: string | undefined; mx: string | undefined; dsn: string | undefined; text: string }): RefusalRow {
     let row = this.refusals.get(cause);
     if (!row) {
       row = { cause, label: CAUSE_LABELS[cause], hostsSkipped: 0, deferred: 0, bounced: 0, examples: [] };

@@ -20,6 +20,7 @@
  *   (4.7.5), an unreachable address an `error` (4.4.1 / 4.4.2).
  * Never throws for DNS/TLS outcomes.
  */
+import type { RefusalCause } from '../../core/refusal-cause.ts';
 import { X509Certificate } from 'node:crypto';
 import { classifyServiceTlsa, verifyService, type ServiceDaneStatus } from '../../core/service-dane.ts';
 import type { DaneStatus } from '../../core/dane-status.ts';
@@ -77,8 +78,8 @@ function verdictFor(deps: CheckDeps, t: ServiceTarget, dane: Dane, chain: Uint8A
   return { ...v, authenticated: true };
 }
 
-function failure(dsn: string, reason: string, connected: boolean): Attempt {
-  return { kind: 'failed', outcome: { kind: 'next-host', dsn, diagnostic: reason }, reason, connected };
+function failure(dsn: string, reason: string, connected: boolean, cause: RefusalCause): Attempt {
+  return { kind: 'failed', outcome: { kind: 'next-host', dsn, diagnostic: reason, cause }, reason, connected };
 }
 
 async function checkAddress(deps: CheckDeps, t: ServiceTarget, ip: string, dane: Dane): Promise<{ report: AddressReport; attempt: Attempt }> {
@@ -90,13 +91,14 @@ async function checkAddress(deps: CheckDeps, t: ServiceTarget, ip: string, dane:
   const base = { ip, port: t.port, sni: t.host, plaintextFallback: false };
   if (c.kind === 'error') {
     const noStarttls = /STARTTLS not offered/.test(c.detail);
-    const dsn = hasTlsa(dane) && noStarttls ? '4.7.4' : hasTlsa(dane) && c.stage === 'handshake' ? '4.7.5' : c.stage === 'connect' ? '4.4.1' : '4.4.2';
+    const [dsn, cause]: [string, RefusalCause] = hasTlsa(dane) && noStarttls ? ['4.7.4', 'starttls_missing']
+      : hasTlsa(dane) && c.stage === 'handshake' ? ['4.7.5', 'tls_failure'] : [c.stage === 'connect' ? '4.4.1' : '4.4.2', 'connection_failure'];
     const reason = `${label}: ${c.stage}: ${c.detail}`;
-    const attempt = failure(dsn, reason, c.connected);
+    const attempt = failure(dsn, reason, c.connected, cause);
     return { attempt, report: { ...base, verdict: addressVerdict(attempt), reason, dsn, detail: null, tls: null, state: null, feature: hasTlsa(dane) ? 'dane?' : 'may:none', matched: null, chain: null, injectionBytes: 0 } };
   }
   const v = verdictFor(deps, t, dane, c.chain);
-  const attempt: Attempt = v.authenticated ? { kind: 'open' } : failure('4.7.5', `Server certificate not verified (${label})`, true);
+  const attempt: Attempt = v.authenticated ? { kind: 'open' } : failure('4.7.5', `Server certificate not verified (${label})`, true, hasTlsa(dane) ? 'tlsa_mismatch' : 'certificate_not_verified');
   const feature = dane?.kind === 'records' ? (v.authenticated ? 'dane' : '!dane') : dane?.kind === 'unusable' ? 'dane:encrypt' : `may:${v.state === 'Verified' ? 'pkix' : 'none'}`;
   const dane23 = dane?.kind === 'records' ? dane.usable.filter((r): r is UsableTlsa & typeof r => r.usage >= 2) : [];
   return {
@@ -133,14 +135,14 @@ async function checkGenericService(deps: CheckDeps, t: ServiceTarget): Promise<D
   let host: HostReport;
   if ('kind' in addr) {
     host = { ...hostReport(t, [], null, null), skipped: { dsn: addr.dsn, reason: addr.reason } };
-    steps.push({ kind: 'skip', dsn: addr.dsn, reason: addr.reason, permanent: addr.permanent });
+    steps.push({ kind: 'skip', dsn: addr.dsn, reason: addr.reason, cause: addr.cause, permanent: addr.permanent });
   } else {
     const dane: Dane = addr.secure ? classifyServiceTlsa(await deps.route.dns.lookup(`_${t.port}._tcp.${t.host}`, 'TLSA'), t.host) : null;
     host = hostReport(t, addr.addresses.map((a) => a.address), addr.secure, dane);
     if (dane?.kind === 'tempfail') {
       const reason = `TLSA lookup error for ${t.host}:${t.port}`; // C4: never read as "no TLSA"
       host.skipped = { dsn: '4.7.5', reason };
-      steps.push({ kind: 'skip', dsn: '4.7.5', reason, permanent: false });
+      steps.push({ kind: 'skip', dsn: '4.7.5', reason, cause: 'tlsa_lookup_failure', permanent: false });
     } else {
       for (const a of addr.addresses) {
         const { report, attempt } = await checkAddress(deps, t, a.address, dane);

@@ -9,9 +9,9 @@ import { addressVerdict, domainVerdict, isDaneFailure, relayOutcome, type Attemp
 
 const open: Attempt = { kind: 'open' };
 const failed = (dsn: string, reason: string, connected = true): Attempt =>
-  ({ kind: 'failed', outcome: { kind: 'next-host', dsn, diagnostic: reason }, reason, connected });
+  ({ kind: 'failed', outcome: { kind: 'next-host', dsn, diagnostic: reason, cause: 'other' }, reason, connected });
 const addr = (label: string, a: Attempt): Step => ({ kind: 'address', label, attempt: a });
-const skip = (dsn: string, reason: string, permanent = false): Step => ({ kind: 'skip', dsn, reason, permanent });
+const skip = (dsn: string, reason: string, permanent = false): Step => ({ kind: 'skip', dsn, reason, cause: 'other', permanent });
 
 const MISMATCH = failed('4.7.5', 'Server certificate not verified');
 const STRIPPED = failed('4.7.4', 'TLS is required, but was not offered by host mx[127.0.0.2]');

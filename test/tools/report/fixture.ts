@@ -81,8 +81,8 @@ export const EXPECTED = {
   dane: { ok: 3, not_applicable: 1 },
   distinctDomains: 11,
   refusals: [
-    ['tlsa-mismatch', 2, 1, 0], ['starttls-missing', 1, 1, 0], ['tlsa-lookup-failure', 1, 1, 0], ['dns-failure', 0, 1, 0],
-    ['no-such-domain', 0, 0, 1], ['null-mx', 0, 0, 1], ['remote-reject', 0, 0, 1], ['remote-tempfail', 0, 1, 0],
+    ['tlsa_mismatch', 2, 1, 0], ['starttls_missing', 1, 1, 0], ['tlsa_lookup_failure', 1, 1, 0], ['dns_failure', 0, 1, 0],
+    ['no_such_domain', 0, 0, 1], ['null_mx', 0, 0, 1], ['remote_reject', 0, 0, 1], ['remote_tempfail', 0, 1, 0],
   ] as Array<[string, number, number, number]>,
   minute: MIN,
 };

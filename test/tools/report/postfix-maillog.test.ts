@@ -56,9 +56,9 @@ test('Postfix maillog: deliveries joined to their TLS sessions per smtp process,
   assert.equal(row('half.test')?.tls.Trusted, 1);
   assert.deepEqual(row('bad.test')?.status, { sent: 0, deferred: 2, bounced: 0, expired: 0 });
   const causes = Object.fromEntries(d.refusals.map((r) => [r.cause, r.deferred + r.bounced]));
-  assert.equal(causes['tlsa-mismatch'], 1);
-  assert.equal(causes['tlsa-lookup-failure'], 1);
-  assert.equal(causes['no-such-domain'], 1);
+  assert.equal(causes['tlsa_mismatch'], 1);
+  assert.equal(causes['tlsa_lookup_failure'], 1);
+  assert.equal(causes['no_such_domain'], 1);
   assert.equal(d.skipped, 5, 'client=, message-id=, anvil and garbage lines are skipped');
   assert.equal(d.range.first, '2026-11-30T10:00:00.000Z');
 });

@@ -32,7 +32,7 @@ test('C30: tls / host-skipped / delivery events from the relay builders, via pin
   const { logger, lines } = capture();
   const ep = { domain: 'example.org', mx: 'mx.example.org', ip: '192.0.2.1', port: 25 };
   logger.info({ event: 'queued', qid: 'ABC123', client: '127.0.0.1', sender: 's@local.test', nrcpt: 2, size: 999 }, 'ABC123: from=<s@local.test>, size=999, nrcpt=2 (queue active)');
-  emitEvent(logger, hostSkippedEventOf({ qid: 'ABC123', domain: 'example.org', mx: 'mx1.example.org', ip: '192.0.2.9', port: 25, dsn: '4.7.5', reason: 'Server certificate not verified' }));
+  emitEvent(logger, hostSkippedEventOf({ qid: 'ABC123', domain: 'example.org', mx: 'mx1.example.org', ip: '192.0.2.9', port: 25, dsn: '4.7.5', reason: 'Server certificate not verified', cause: 'tlsa_mismatch' }));
   emitEvent(logger, tlsEventOf({ ...ep, qid: 'ABC123', mxSecure: true, tlsaSecure: true, reason: 'dane', tls: { state: 'Verified', level: 'dane', feature: 'dane', protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' }, dane: { result: 'ok', base: 'mx.example.org', match: '3 1 1 ab depth=0' } }));
   emitEvent(logger, deliveryEventOf({ qid: 'ABC123', rcpt: 'a@example.org', domain: 'example.org', mx: ep.mx, ip: ep.ip, port: 25, relay: 'mx.example.org[192.0.2.1]:25', tls: { state: 'Verified', level: 'dane', feature: 'dane' }, dsn: '2.0.0', status: 'sent', delay: 0.2, delays: '0/0/0.1/0.1' }, '250 2.0.0 Ok'));
   emitEvent(logger, deliveryEventOf({ qid: 'ABC123', rcpt: 'b@broken.test', domain: 'broken.test', relay: 'none', dsn: '4.7.5', status: 'deferred', delay: 0.2, delays: '0/0/0.1/0.1' }, 'Server certificate not verified'));
@@ -57,6 +57,6 @@ test('C30: tls / host-skipped / delivery events from the relay builders, via pin
   assert.deepEqual(d.messages.byStatus, { sent: 1, deferred: 1, bounced: 0, expired: 1 });
   assert.equal(d.tls.sessions.Verified, 1);
   assert.deepEqual(d.tls.dane, { ok: 1 });
-  assert.deepEqual(d.refusals.map((r) => [r.cause, r.hostsSkipped, r.deferred, r.bounced]), [['tlsa-mismatch', 1, 1, 0]]);
+  assert.deepEqual(d.refusals.map((r) => [r.cause, r.hostsSkipped, r.deferred, r.bounced]), [['tlsa_mismatch', 1, 1, 0]]);
   assert.equal(d.refusals[0]?.examples[1]?.text, 'Server certificate not verified');
 });

@@ -12,18 +12,18 @@ const summarise = summariseText;
 
 describe('report: cause classification (C30 audit of refusals)', () => {
   const cases: Array<[string | undefined, string, string]> = [
-    ['4.7.5', 'Server certificate not verified', 'tlsa-mismatch'],
-    ['4.7.5', 'TLSA lookup error for mx.example.com:25', 'tlsa-lookup-failure'],
-    ['4.7.4', 'TLS is required, but was not offered by host mx[192.0.2.1]', 'starttls-missing'],
-    [undefined, 'TLS is required, but was not offered by host mx[192.0.2.1]', 'starttls-missing'],
-    ['4.7.5', 'Cannot start TLS: handshake failure', 'tls-failure'],
-    ['4.4.3', 'Name service error for name=x type=MX: Host not found, try again', 'dns-failure'],
-    ['4.4.1', 'connect to mx[192.0.2.1]:25: Connection refused', 'connection-failure'],
-    ['5.4.4', 'Host or domain name not found. Name service error for name=mx type=A', 'dns-failure'],
-    ['5.1.10', 'Domain x does not accept mail (nullMX)', 'null-mx'],
-    ['5.1.2', 'Host or domain name not found', 'no-such-domain'],
-    ['5.7.1', 'said: 550 5.7.1 rejected', 'remote-reject'],
-    ['4.2.0', 'said: 421 try later', 'remote-tempfail'],
+    ['4.7.5', 'Server certificate not verified', 'tlsa_mismatch'],
+    ['4.7.5', 'TLSA lookup error for mx.example.com:25', 'tlsa_lookup_failure'],
+    ['4.7.4', 'TLS is required, but was not offered by host mx[192.0.2.1]', 'starttls_missing'],
+    [undefined, 'TLS is required, but was not offered by host mx[192.0.2.1]', 'starttls_missing'],
+    ['4.7.5', 'Cannot start TLS: handshake failure', 'tls_failure'],
+    ['4.4.3', 'Name service error for name=x type=MX: Host not found, try again', 'dns_failure'],
+    ['4.4.1', 'connect to mx[192.0.2.1]:25: Connection refused', 'connection_failure'],
+    ['5.4.4', 'Host or domain name not found. Name service error for name=mx type=A', 'dns_failure'],
+    ['5.1.10', 'Domain x does not accept mail (nullMX)', 'null_mx'],
+    ['5.1.2', 'Host or domain name not found', 'no_such_domain'],
+    ['5.7.1', 'said: 550 5.7.1 rejected', 'remote_reject'],
+    ['4.2.0', 'said: 421 try later', 'remote_tempfail'],
     [undefined, 'something else', 'other'],
   ];
   for (const [dsn, text, cause] of cases) {
@@ -94,7 +94,7 @@ describe('report: summary of the synthetic log', () => {
     assert.deepEqual(w.recipients, { sent: 1, deferred: 3, bounced: 2, expired: 0 });
     const b = summarise(syntheticLog(), { domain: 'BROKEN.test' });
     assert.equal(b.events, 5);
-    assert.deepEqual(b.refusals.map((r) => [r.cause, r.hostsSkipped, r.deferred]), [['tlsa-mismatch', 2, 1]]);
+    assert.deepEqual(b.refusals.map((r) => [r.cause, r.hostsSkipped, r.deferred]), [['tlsa_mismatch', 2, 1]]);
     assert.equal(b.tls.sessions.Trusted, 1);
   });
   test('bounded tables: domains fold into (other), qid window marks messages approximate', () => {
