@@ -1,8 +1,9 @@
 /**
  * Applies the limits of client-limits.ts to the smtp-server listeners:
  * counts connections per client address at accept time (before the
- * greeting delay, so a burst is counted at once), refuses a client over its
- * connection limit in `onConnect`, tracks stress per listener and shortens
+ * greeting delay, so a burst is counted at once and in order, as anvil
+ * does), refuses a connection that was over its client's limit when it was
+ * accepted with the `onConnect` reply, tracks stress per listener and shortens
  * the idle timeout of every session when a listener enters it, counts the
  * error replies of each session (reply-observer.ts) and ends the session at
  * the hard error limit, and keeps the failed-AUTH table per client address.
@@ -26,6 +27,8 @@ interface ConnectionInternals {
 export class ClientGuard {
   private settings: LimitSettings;
   private readonly counts = new ConnectionCounts();
+  /** The client's connection count when each open socket was accepted, by `address port` (what `admit` judges). */
+  private readonly atAccept = new Map<string, number>();
   private readonly authFailures = new AuthFailures();
   private readonly errors = new WeakMap<SMTPServerSession, number>();
   private readonly stressed = new WeakSet<SMTPServer>();
@@ -48,7 +51,14 @@ export class ClientGuard {
   attach(server: SMTPServer): void {
     this.servers.add(server);
     server.server.prependListener('connection', (socket: Socket) => {
-      socket.once('close', this.counts.add(clientKey(socket.remoteAddress)));
+      const client = clientKey(socket.remoteAddress);
+      const release = this.counts.add(client);
+      const id = `${client} ${socket.remotePort ?? 0}`;
+      this.atAccept.set(id, this.counts.count(client));
+      socket.once('close', () => {
+        release();
+        this.atAccept.delete(id);
+      });
     });
     observeReplies(server, (conn, code) => {
       try {
@@ -71,7 +81,8 @@ export class ClientGuard {
   /** At `onConnect`: the refusal (421) for a client over its connection limit, or undefined. */
   admit(server: SMTPServer, session: SMTPServerSession): SmtpReply | undefined {
     this.refresh(server);
-    const count = this.counts.count(clientKey(session.remoteAddress));
+    const client = clientKey(session.remoteAddress);
+    const count = this.atAccept.get(`${client} ${session.remotePort}`) ?? this.counts.count(client);
     const verdict = admitConnection(this.settings, session.remoteAddress, count);
     if (verdict.kind === 'accept') return undefined;
     this.logger.warn({ event: 'reject', reason: verdict.reason, client: session.remoteAddress, count }, `warning: Connection concurrency limit exceeded: ${count} from [${session.remoteAddress}]; ${verdict.reply.code} ${verdict.reply.text}`);

@@ -8,7 +8,7 @@
  * with the connection and the reply code.
  *
  * Relies on a library internal (`send`, `_server`, `session` of smtp-server
- * 3.21.x), pinned by the lock file and by test/inbound/client-limits.test.ts
+ * 3.21.x), pinned by the lock file and by test/inbound/client-guard.test.ts
  * (an unknown command counts as an error). An observer must not throw: it
  * runs inside smtp-server's reply path (client-guard.ts catches and logs).
  */
