@@ -27,7 +27,7 @@ import fc from 'fast-check';
 export const SMUGGLED_RCPT = 'smuggled@victim.test';
 export const OUTSIDE_ADDRESS = '127.0.0.2';
 
-export type Step = { kind: 'line' | 'raw'; bytes: Buffer } | { kind: 'body'; bytes: Buffer; terminated: boolean };
+export type Step = { kind: 'line' | 'raw'; bytes: Buffer } | { kind: 'body'; bytes: Buffer; terminated: boolean; smuggled: boolean };
 export type Ending = 'quit' | 'close' | 'reset' | 'half-close' | 'stall';
 export interface Session {
   outside: boolean;
@@ -93,16 +93,14 @@ const bodyStep: fc.Arbitrary<Step> = fc
   })
   .map(({ lines, smuggleAt, binary, huge, terminated }) => {
     const stuffed = lines.map((l) => l.replace(/[\r\n]/g, ' ')).map((l) => (l.startsWith('.') ? `.${l}` : l));
-    let text = stuffed.join(CRLF);
-    if (smuggleAt) {
-      const at = smuggleAt[0] % (text.length + 1);
-      text = text.slice(0, at) + smuggleAt[1] + text.slice(at);
-    }
+    // the smuggling sequence goes at the end of a line, never inside a CRLF (that would make a real CRLF.CRLF)
+    const at = smuggleAt ? smuggleAt[0] % Math.max(1, stuffed.length) : -1;
+    const text = stuffed.length === 0 && smuggleAt ? smuggleAt[1] : stuffed.map((l, i) => (i === at && smuggleAt ? l + smuggleAt[1] : l)).join(CRLF);
     const parts = [utf8(text)];
     if (binary) parts.push(Buffer.from(binary));
     if (huge !== null) parts.push(enc(`${CRLF}${'H'.repeat(998)}`.repeat(Math.ceil(huge / 1000))));
     if (terminated) parts.push(enc(`${CRLF}.${CRLF}`));
-    return { kind: 'body' as const, bytes: Buffer.concat(parts), terminated };
+    return { kind: 'body' as const, bytes: Buffer.concat(parts), terminated, smuggled: smuggleAt !== null };
   });
 
 /** A mostly valid transaction (so the grammar reaches DATA), with its commands pipelined or not. */

@@ -17,7 +17,7 @@
  * The relay runs with a 2 s idle timeout (so stalls end quickly) and a 64 KiB
  * size limit (so oversize bodies are cheap); everything on loopback.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startChild, type RelayChild } from '../relay/child.ts';
@@ -96,7 +96,8 @@ export const surface: FuzzSurface = {
       tally.failures.push(`crash (seed ${seed}): ${what}`);
       log(`inbound: CRASH ${what.slice(0, 300)}`);
     });
-    const acked = new Set<string>();
+    /** acknowledged queue id -> the seed of the session that got the 250 */
+    const acked = new Map<string, number>();
     let next = 0;
     const started = Date.now();
     const worker = async (): Promise<void> => {
@@ -109,7 +110,7 @@ export const surface: FuzzSurface = {
           let outcome = await playSession(port, sessionFor(sessionSeed), BOUNDS);
           if (outcome.unavailable) outcome = await playSession((await supervisor.current()).port, sessionFor(sessionSeed), BOUNDS);
           tally.inputs++;
-          for (const id of outcome.acked) acked.add(id);
+          for (const id of outcome.acked) acked.set(id, sessionSeed);
           if (outcome.hang) {
             tally.hangs++;
             tally.failures.push(`hang: session seed ${sessionSeed}: ${outcome.hang}`);
@@ -127,12 +128,14 @@ export const surface: FuzzSurface = {
     try {
       await supervisor.start();
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      const audit = await auditAcked({ acked, deliveredFile: delivered, spoolDir: join(dir, 'spool'), waitMs: 30_000 });
+      const audit = await auditAcked({ acked: acked.keys(), deliveredFile: delivered, spoolDir: join(dir, 'spool'), waitMs: 30_000 });
       tally.lost = audit.lost.length;
       if (audit.lost.length > 0) tally.failures.push(`lost (seed ${seed}): ${audit.lost.length} acknowledged message(s): ${audit.lost.slice(0, 20).join(',')}`);
       if (audit.recipients.has(SMUGGLED_RCPT)) {
-        tally.wrongDeliveries++;
-        tally.failures.push(`smuggling (seed ${seed}): a transaction hidden in a message body was delivered to ${SMUGGLED_RCPT}`);
+        const lines = (await readFile(delivered, 'utf8')).split('\n').filter((l) => l.endsWith(` ${SMUGGLED_RCPT}`));
+        const seeds = lines.map((l) => acked.get(l.split(' ')[0] ?? '') ?? 'unknown');
+        tally.wrongDeliveries += lines.length;
+        tally.failures.push(`smuggling: a transaction hidden in a message body was delivered to ${SMUGGLED_RCPT}: session seed(s) ${seeds.join(',')}`);
       }
       log(`inbound: ${tally.inputs} sessions in ${Math.round((Date.now() - started) / 1000)} s; ${acked.size} acknowledged: ${audit.delivered.size} delivered, ${audit.queued.length} still queued, ${audit.lost.length} lost`);
     } finally {
