@@ -23,7 +23,7 @@ import type { FuzzSurface, FuzzTally } from './surface.ts';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-async function discoverSurfaces(): Promise<FuzzSurface[]> {
+export async function discoverSurfaces(): Promise<FuzzSurface[]> {
   const files = (await readdir(HERE)).filter((f) => f.endsWith('-surface.ts')).sort();
   const surfaces: FuzzSurface[] = [];
   for (const f of files) {
