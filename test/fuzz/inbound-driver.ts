@@ -5,6 +5,11 @@
  * `closeMs` for the server to end a stalled or half-closed session. Never
  * throws for anything the server does; a connection refused (the relay is
  * being restarted after a crash) is reported as `unavailable`.
+ * Body steps are sent only inside DATA (after a 354), and a body that hides
+ * a smuggled transaction only where the client is surely at the start of
+ * DATA (the 354 answered the last line sent): anywhere else the hidden
+ * commands could legitimately be commands, and the smuggling oracle would
+ * accuse the server of the client's own transaction.
  */
 import net from 'node:net';
 import { OUTSIDE_ADDRESS, type Session } from './inbound-session.ts';
