@@ -71,6 +71,20 @@ const inbound = z
     max_clients: positive(100),
     idle_timeout: duration('300s'),
     max_line_length: z.number().int().min(78).default(2000),
+    // Per-client and per-session limits (Postfix anvil and smtpd_*_limit; src/inbound/client-limits.ts). 0 = no limit.
+    client_connection_limit: count(50),
+    /** null: the clients in `mynetworks` are exempt (Postfix smtpd_client_event_limit_exceptions = $mynetworks). */
+    client_limit_exceptions: z.array(cidr).nullable().default(null),
+    hard_error_limit: count(20),
+    auth_failure_limit: count(10),
+    auth_failure_window: duration('60s'),
+    stress: z
+      .strictObject({
+        threshold: z.number().int().min(1).max(100).default(80),
+        idle_timeout: duration('10s'),
+        hard_error_limit: count(1),
+      })
+      .prefault({}),
     tls: z.strictObject({ cert: path, key: path }).prefault({}),
     auth: z.strictObject({ users_file: path }).prefault({}),
   })

@@ -14,6 +14,9 @@
  *   announced; SMTPUTF8/8BITMIME carried in the queue record.
  * - A `Received:` header is prepended (received.ts).
  * - One listener per `listen` entry; `max_clients` applies per listener.
+ * - Per-client connection limit, stress adaptation, per-session error limit
+ *   and AUTH failure rate limit (client-limits.ts, client-guard.ts); PLAIN
+ *   with a foreign authzid is refused `535 5.7.8` (RFC 4616 section 2).
  * Failure modes: listen errors reject `listen()`; a spool write error
  * answers `451 4.3.0` and queues nothing.
  */
@@ -30,6 +33,8 @@ import { storeMessage } from './store-message.ts';
 import { networkMatcher, RELAY_DENIED, type NetworkMatcher } from './access.ts';
 import { BAD_RECIPIENT, BAD_SENDER, validMailbox } from './address.ts';
 import { allowExplicitEnhancedCodes } from './reply-codes.ts';
+import { ClientGuard } from './client-guard.ts';
+import { authzidAllowed } from './client-limits.ts';
 
 export interface InboundDeps {
   config: RelayConfig;
@@ -66,10 +71,12 @@ export class InboundServer {
   private allowed: NetworkMatcher;
   private users: UserTable | undefined;
   private readonly servers: SMTPServer[] = [];
+  private readonly guard: ClientGuard;
 
   constructor(private readonly deps: InboundDeps) {
     allowExplicitEnhancedCodes();
     this.config = deps.config;
+    this.guard = new ClientGuard(deps.config, deps.logger, deps.now ?? Date.now);
     this.allowed = networkMatcher(deps.config.mynetworks);
     this.users = this.loadUsers(deps.config);
   }
@@ -82,6 +89,7 @@ export class InboundServer {
       if (!hp) throw new Error(`bad listen address ${spec}`);
       const server = this.createServer();
       server.server.prependListener('connection', batchReplies);
+      this.guard.attach(server);
       this.servers.push(server);
       let listening = false;
       server.on('error', (err) => {
@@ -108,7 +116,8 @@ export class InboundServer {
     this.users = this.loadUsers(config);
     this.allowed = networkMatcher(config.mynetworks);
     this.config = config;
-    for (const s of this.servers) Object.assign(s.options, this.limits(config));
+    this.guard.reload(config);
+    for (const s of this.servers) Object.assign(s.options, this.limits(config, s));
   }
 
   /** Stops accepting; open sessions get `421` after graceMs. */
@@ -118,6 +127,7 @@ export class InboundServer {
         (s) =>
           new Promise<void>((resolve) => {
             s.options.closeTimeout = Math.max(1, graceMs);
+            this.guard.detach(s);
             s.close(() => resolve());
           }),
       ),
@@ -130,13 +140,13 @@ export class InboundServer {
     return file === null ? undefined : readUsersFile(file);
   }
 
-  private limits(config: RelayConfig) {
+  private limits(config: RelayConfig, server?: SMTPServer) {
     const i = config.inbound;
     return {
       size: i.max_message_size,
       maxRecipients: i.max_recipients,
       maxClients: i.max_clients,
-      socketTimeout: i.idle_timeout,
+      socketTimeout: this.guard.idleTimeout(server),
       maxCommandLength: Math.max(512, i.max_line_length),
     };
   }
@@ -149,7 +159,7 @@ export class InboundServer {
   private createServer(): SMTPServer {
     const { cert, key } = this.config.inbound.tls;
     const tls = cert !== null && key !== null ? { cert: readFileSync(cert), key: readFileSync(key) } : {};
-    return new SMTPServer({
+    const server: SMTPServer = new SMTPServer({
       ...tls,
       ...this.limits(this.config),
       name: this.config.myhostname,
@@ -164,13 +174,15 @@ export class InboundServer {
       allowInsecureAuth: false,
       disabledCommands: this.baseDisabled(),
       logger: false,
-      onConnect: (session, cb) => this.onConnect(session, cb),
+      onConnect: (session, cb) => this.onConnect(server, session, cb),
+      onClose: () => this.guard.closed(server),
       onSecure: (_socket, session, cb) => this.onSecure(session, cb),
-      onAuth: (auth, session, cb) => this.guard(this.onAuth(auth, session, cb), session, cb),
+      onAuth: (auth, session, cb) => this.guarded(this.onAuth(auth, session, cb), session, cb),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
-      onData: (stream, session, cb) => this.guard(this.onData(stream, session, cb), session, cb),
+      onData: (stream, session, cb) => this.guarded(this.onData(stream, session, cb), session, cb),
     });
+    return server;
   }
 
   /**
@@ -178,7 +190,7 @@ export class InboundServer {
    * the client gets `451 4.3.0` and the daemon goes on (issue: a client that
    * hung up during DATA used to take the whole process down).
    */
-  private guard(work: Promise<void>, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  private guarded(work: Promise<void>, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     work.catch((err: unknown) => {
       this.deps.logger.error({ event: 'internal-error', err, client: session.remoteAddress }, `warning: internal error in session from [${session.remoteAddress}]: ${String(err)}`);
       try {
@@ -189,7 +201,9 @@ export class InboundServer {
     });
   }
 
-  private onConnect(session: SMTPServerSession, cb: Callback): void {
+  private onConnect(server: SMTPServer, session: SMTPServerSession, cb: Callback): void {
+    const refusal = this.guard.admit(server, session);
+    if (refusal) return cb(smtpError(refusal));
     // AUTH only after STARTTLS: hidden (and refused) until the session is secure.
     if (this.users && !session.secure) session.disabledCommands = [...this.baseDisabled(), 'AUTH'];
     cb();
@@ -201,10 +215,18 @@ export class InboundServer {
   }
 
   private async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, res?: SMTPServerAuthenticationResponse) => void): Promise<void> {
+    // Rate limit first: over it, no scrypt work is done at all (issue 19).
+    const refusal = this.guard.authRefusal(session);
+    if (refusal) return cb(smtpError(refusal));
     const users = this.users;
-    const ok = users !== undefined && session.secure && (await verifyPassword(users, auth.username ?? '', auth.password ?? ''));
-    this.deps.logger.info({ event: 'auth', client: session.remoteAddress, user: auth.username, ok }, `client=[${session.remoteAddress}], sasl_method=${auth.method}, sasl_username=${auth.username ?? ''}${ok ? '' : ' (authentication failed)'}`);
-    if (!ok) return cb(smtpError({ code: 535, text: '5.7.8 Error: authentication failed' }));
+    const authzOk = authzidAllowed(auth as SMTPServerAuthentication & { authzid?: unknown; authcid?: unknown });
+    const ok = authzOk && users !== undefined && session.secure && (await verifyPassword(users, auth.username ?? '', auth.password ?? ''));
+    const why = ok ? '' : authzOk ? ' (authentication failed)' : ' (authorization identity refused, RFC 4616)';
+    this.deps.logger.info({ event: 'auth', client: session.remoteAddress, user: auth.username, ok }, `client=[${session.remoteAddress}], sasl_method=${auth.method}, sasl_username=${auth.username ?? ''}${why}`);
+    if (!ok) {
+      this.guard.authFailed(session);
+      return cb(smtpError({ code: 535, text: '5.7.8 Error: authentication failed' }));
+    }
     cb(null, { user: auth.username });
   }
 
