@@ -30,6 +30,7 @@ import { storeMessage } from './store-message.ts';
 import { networkMatcher, RELAY_DENIED, type NetworkMatcher } from './access.ts';
 import { BAD_RECIPIENT, BAD_SENDER, validMailbox } from './address.ts';
 import { allowExplicitEnhancedCodes } from './reply-codes.ts';
+import { PromptGreetingServer } from './prompt-greeting.ts';
 
 export interface InboundDeps {
   config: RelayConfig;
@@ -149,7 +150,8 @@ export class InboundServer {
   private createServer(): SMTPServer {
     const { cert, key } = this.config.inbound.tls;
     const tls = cert !== null && key !== null ? { cert: readFileSync(cert), key: readFileSync(key) } : {};
-    return new SMTPServer({
+    // Greets at once: no 100 ms pregreet delay (prompt-greeting.ts, issue 15).
+    return new PromptGreetingServer({
       ...tls,
       ...this.limits(this.config),
       name: this.config.myhostname,
