@@ -35,6 +35,7 @@ import { BAD_RECIPIENT, BAD_SENDER, validMailbox } from './address.ts';
 import { allowExplicitEnhancedCodes } from './reply-codes.ts';
 import { ClientGuard } from './client-guard.ts';
 import { authzidAllowed } from './client-limits.ts';
+import { PromptGreetingServer } from './prompt-greeting.ts';
 
 export interface InboundDeps {
   config: RelayConfig;
@@ -159,7 +160,8 @@ export class InboundServer {
   private createServer(): SMTPServer {
     const { cert, key } = this.config.inbound.tls;
     const tls = cert !== null && key !== null ? { cert: readFileSync(cert), key: readFileSync(key) } : {};
-    const server: SMTPServer = new SMTPServer({
+    // Greets at once: no 100 ms pregreet delay (prompt-greeting.ts, issue 15).
+    const server: SMTPServer = new PromptGreetingServer({
       ...tls,
       ...this.limits(this.config),
       name: this.config.myhostname,

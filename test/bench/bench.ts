@@ -3,7 +3,14 @@
  *
  *   npm run bench -- [--messages N] [--size BYTES] [--sessions C] [--runs R]
  *                    [--warmup N] [--domains D] [--timeout SECONDS] [--compare-postfix]
+ *                    [--client own|smtp-source ...] [--reuse]
  *                    [--scaling] [--json FILE] [--keep]
+ *
+ * --client: the load client, repeatable (default: own; with
+ * --compare-postfix: smtp-source and own). --reuse: many messages per
+ * connection (smtp-source -d; the own client's long pipelined sessions);
+ * without it every message opens its own connection. Each client is one
+ * workload: its own table, summaries and ratios.
  *
  * Starts the lab (resolver, sink MX whose TLSA 3 1 1 matches), then for each
  * run a fresh relay, drives a warm-up load (--warmup messages, not measured),
@@ -25,7 +32,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createNetns, deleteNetns, netnsName, runInNetns } from './netns.ts';
-import { formatRun, formatTable, ratios, summarise, tableRows, type MtaSummary, type RunFigures } from './report.ts';
+import { formatRun, formatTable, ratios, summarise, tableRows, workloadName, type ClientName, type MtaSummary, type Ratios, type RunFigures } from './report.ts';
 import { postfixLauncher, relayLauncher, runOnce, startWorld, type BenchWorld, type MtaLauncher } from './run.ts';
 import { runScaling, type ScalingOptions } from './scaling.ts';
 
@@ -41,6 +48,8 @@ interface BenchOptions {
   timeoutMs: number;
   warmup: number;
   comparePostfix: boolean;
+  clients: ClientName[];
+  reuse: boolean;
   scaling: boolean;
   json?: string;
   keep: boolean;
@@ -60,6 +69,8 @@ function parse(argv: string[]): BenchOptions {
       timeout: { type: 'string', default: '300' },
       warmup: { type: 'string', default: '2000' },
       'compare-postfix': { type: 'boolean', default: false },
+      client: { type: 'string', multiple: true },
+      reuse: { type: 'boolean', default: false },
       scaling: { type: 'boolean', default: false },
       'queue-messages': { type: 'string', default: '100000' },
       'idle-sessions': { type: 'string', default: '1000' },
@@ -82,6 +93,8 @@ function parse(argv: string[]): BenchOptions {
     timeoutMs: int('timeout', values.timeout, 1, 86_400) * 1000,
     warmup: int('warmup', values.warmup, 0, 10_000_000),
     comparePostfix: values['compare-postfix'] ?? false,
+    clients: clientsOf(values.client, values['compare-postfix'] ?? false),
+    reuse: values.reuse ?? false,
     scaling: values.scaling ?? false,
     json: values.json,
     keep: values.keep ?? false,
@@ -96,6 +109,13 @@ function parse(argv: string[]): BenchOptions {
       warmup: int('warmup', values.warmup, 0, 10_000_000),
     },
   };
+}
+
+function clientsOf(given: string[] | undefined, comparePostfix: boolean): ClientName[] {
+  if (!given || given.length === 0) return comparePostfix ? ['smtp-source', 'own'] : ['own'];
+  const bad = given.find((c) => c !== 'own' && c !== 'smtp-source');
+  if (bad !== undefined) throw new Error(`--client: expected own or smtp-source, got ${bad}`);
+  return [...new Set(given as ClientName[])];
 }
 
 const log = (line: string): void => {
@@ -117,20 +137,41 @@ async function runOutside(o: BenchOptions, argv: string[]): Promise<number> {
 }
 
 function watchdogMs(o: BenchOptions): number {
-  const runs = o.comparePostfix ? o.runs * 2 : o.runs;
+  const runs = (o.comparePostfix ? o.runs * 2 : o.runs) * o.clients.length;
   return runs * (o.timeoutMs + 120_000) + (o.scaling ? 6 * o.timeoutMs + 900_000 : 0) + 120_000;
 }
 
-/** The run order: A A A, or A B A B … with Postfix. */
-function schedule(o: BenchOptions, world: BenchWorld): Array<{ launcher: MtaLauncher; run: number }> {
+/** The run order per client: A A A, or A B A B … with Postfix. */
+function schedule(o: BenchOptions, world: BenchWorld): Array<{ launcher: MtaLauncher; run: number; client: ClientName }> {
   const relay = relayLauncher(world);
   const postfix = o.comparePostfix ? postfixLauncher(world) : undefined;
-  const out: Array<{ launcher: MtaLauncher; run: number }> = [];
-  for (let i = 1; i <= o.runs; i++) {
-    out.push({ launcher: relay, run: i });
-    if (postfix) out.push({ launcher: postfix, run: i });
+  const out: Array<{ launcher: MtaLauncher; run: number; client: ClientName }> = [];
+  for (const client of o.clients) {
+    for (let i = 1; i <= o.runs; i++) {
+      out.push({ launcher: relay, run: i, client });
+      if (postfix) out.push({ launcher: postfix, run: i, client });
+    }
   }
   return out;
+}
+
+interface Workload {
+  workload: string;
+  client: ClientName;
+  reuse: boolean;
+  summaries: MtaSummary[];
+  ratios?: Ratios;
+}
+
+function workloads(o: BenchOptions, runs: RunFigures[]): Workload[] {
+  return o.clients.map((client) => {
+    const mine = runs.filter((r) => r.client === client);
+    const summaries: MtaSummary[] = [summarise('dane-relay', mine.filter((r) => r.mta === 'dane-relay'))];
+    if (o.comparePostfix) summaries.push(summarise('postfix', mine.filter((r) => r.mta === 'postfix')));
+    const [relay, postfix] = summaries;
+    const r = relay && postfix ? ratios(relay, postfix) : undefined;
+    return { workload: workloadName(client, o.reuse, o.sessions), client, reuse: o.reuse, summaries, ...(r ? { ratios: r } : {}) };
+  });
 }
 
 /** Runs every scheduled run (and the scaling figures), then prints and saves the result. */
@@ -138,27 +179,26 @@ async function measure(o: BenchOptions, world: BenchWorld): Promise<number> {
   log(`lab up in ${world.dir}: sink ${world.sink.host}:${world.sink.port}, resolver ${world.resolverAddress}${o.inNetns ? `, namespace ${o.inNetns}` : ''}`);
   const runs: RunFigures[] = [];
   for (const step of schedule(o, world)) {
-    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs, warmup: o.warmup });
+    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs, warmup: o.warmup, client: step.client, reuse: o.reuse });
     log(formatRun(fig));
     runs.push(fig);
   }
-  const summaries: MtaSummary[] = [summarise('dane-relay', runs.filter((r) => r.mta === 'dane-relay'))];
-  if (o.comparePostfix) summaries.push(summarise('postfix', runs.filter((r) => r.mta === 'postfix')));
-  const [relay, postfix] = summaries;
-  const r = relay && postfix ? ratios(relay, postfix) : undefined;
+  const loads = workloads(o, runs);
+  const summaries = loads.flatMap((w) => w.summaries);
   const scaling = o.scaling ? await runScaling(world, o.scalingOptions, log) : undefined;
   const ok = summaries.every((s) => s.allDelivered && s.allVerified);
   const result = {
     bench: 'dane-relay',
-    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains, warmup: o.warmup },
-    summaries, ratios: r, runs, scaling, ok,
+    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains, warmup: o.warmup, clients: o.clients, reuse: o.reuse },
+    workloads: loads, summaries, ratios: loads[0]?.ratios, runs, scaling, ok,
     notes: [
       'rates: messages / (last event − first connect of the run); CPU: user+sys of the MTA process tree from /proc, reaped children included',
       'TLS handshakes and DNS queries are counted at the sink and the lab resolver; Postfix peak memory is summed PSS',
+      'greeting and accept latency come from the own client only; smtp-source reports time per message per session',
     ],
   };
   process.stdout.write(`\nload: ${o.messages} messages x ${o.size} bytes, ${o.sessions} sessions, ${o.domains} domain(s), after ${o.warmup} warm-up messages per run\n`);
-  process.stdout.write(formatTable(tableRows(summaries, r)));
+  for (const w of loads) process.stdout.write(`\nworkload: ${w.workload}\n${formatTable(tableRows(w.summaries, w.ratios))}`);
   if (scaling) process.stdout.write(scaling.table);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (o.json) await writeFile(o.json, JSON.stringify(result, null, 2));

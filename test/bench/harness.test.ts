@@ -12,15 +12,17 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Spool } from '../../src/queue/spool.ts';
 import { buildMessage, runLoad } from './load-gen.ts';
 import { cpuOfTree, parseStat, pssOfTree } from './proc-stats.ts';
-import { median, percentile, ratios, runVerified, summarise, type RunFigures } from './report.ts';
+import { median, percentile, ratios, runVerified, summarise, workloadName, type RunFigures } from './report.ts';
+import { computeFigures, type RunOptions } from './run.ts';
+import { smtpSourceArgs } from './smtp-source.ts';
 import { fillSpool } from './scaling.ts';
 import { startSink, type Arrival } from './sink.ts';
 import { benchZones, createSinkIdentity } from './world.ts';
 
 function fig(over: Partial<RunFigures>): RunFigures {
   return {
-    mta: 'dane-relay', run: 1, messages: 10, size: 2000, sessions: 2, domains: 1, accepted: 10, delivered: 10, rejected: 0, timedOut: false,
-    acceptedPerSec: 100, deliveredPerSec: 100, cpuSeconds: 1, cpuSecondsPer1000: 100, acceptP50Ms: 1, acceptP99Ms: 2, e2eP50Ms: 3, e2eP99Ms: 4,
+    mta: 'dane-relay', client: 'own', reuse: true, run: 1, messages: 10, size: 2000, sessions: 2, domains: 1, accepted: 10, delivered: 10, rejected: 0, timedOut: false,
+    acceptedPerSec: 100, deliveredPerSec: 100, cpuSeconds: 1, cpuSecondsPer1000: 100, greetingP50Ms: 0.5, greetingP99Ms: 0.7, acceptP50Ms: 1, acceptP99Ms: 2, timePerMessageMs: 5, e2eP50Ms: 3, e2eP99Ms: 4,
     tlsHandshakesPerMsg: 0.1, tlsResumed: 0, dnsQueriesPerMsg: 0.1, peakRssBytes: 1, plaintextArrivals: 0, tlsSessionsByState: { Verified: 1 },
     harnessCpuSeconds: { sink: 0, bench: 0 }, errors: [], ...over,
   };
@@ -56,6 +58,46 @@ describe('report figures', () => {
     assert.equal(r.deliveredPerSec, 2);
     assert.equal(r.cpuPerMessage, 0.5);
     assert.equal(summarise('dane-relay', [fig({ delivered: 9 })]).allDelivered, false);
+  });
+});
+
+describe('clients and workloads', () => {
+  const opts: RunOptions = { run: 1, messages: 3, size: 2000, sessions: 2, domains: 1, timeoutMs: 1000, warmup: 0, client: 'smtp-source', reuse: false };
+  const sink = { handshakes: 1, resumed: 0, plaintextMessages: 0 };
+
+  test('smtp-source: one connection per message unless reuse (-d); sessions, count, size, envelope passed on', () => {
+    const base = { host: '127.0.0.1', port: 2525, sessions: 20, messages: 5000, size: 2000, sender: 's@a.test', recipient: 'r@b.test', timeoutMs: 1 };
+    assert.deepEqual(smtpSourceArgs({ ...base, reuse: false }), ['-s', '20', '-m', '5000', '-l', '2000', '-f', 's@a.test', '-t', 'r@b.test', '-M', 'loadgen.bench.test', '127.0.0.1:2525']);
+    assert.ok(smtpSourceArgs({ ...base, reuse: true }).includes('-d'));
+  });
+
+  test('workload names say the client and whether connections carry one message or many', () => {
+    assert.equal(workloadName('smtp-source', false, 20), 'smtp-source -s 20 (one message per connection)');
+    assert.match(workloadName('smtp-source', true, 20), /-d \(many messages per connection\)/);
+    assert.match(workloadName('own', false, 20), /one message per connection/);
+  });
+
+  test('figures without per-message timings (smtp-source): every arrival counts, rates from the client\'s count and duration', () => {
+    const load = { startedAt: 0, endedAt: 1000, accepted: [], acceptedCount: 3, greetingMs: [], rejected: 0, errors: [], timedOut: false };
+    const arrivals = [1, 2, 3].map((i) => ({ id: '<same@vm>', t: 1000 + i * 500, tls: true, size: 2000 }));
+    const f = computeFigures('dane-relay', opts, load, arrivals, 0.3, 0, sink);
+    assert.equal(f.delivered, 3);
+    assert.equal(f.timedOut, false);
+    assert.equal(f.acceptedPerSec, 3);
+    assert.equal(f.deliveredPerSec, 3 / 2.5);
+    assert.equal(f.timePerMessageMs, (1000 * 2) / 3);
+    assert.ok(Number.isNaN(f.acceptP99Ms) && Number.isNaN(f.greetingP99Ms));
+    assert.equal(computeFigures('dane-relay', opts, load, arrivals.slice(0, 2), 0.3, 0, sink).timedOut, true, 'a missing arrival is a timed-out run');
+  });
+
+  test('figures with timings (own client): arrivals matched by Message-ID, greeting and accept percentiles', () => {
+    const accepted = [1, 2].map((i) => ({ id: `<m${i}@bench.test>`, dotAt: i * 10, acceptedAt: i * 10 + i }));
+    const load = { startedAt: 0, endedAt: 100, accepted, acceptedCount: 2, greetingMs: [0.5, 0.25], rejected: 0, errors: [], timedOut: false };
+    const arrivals = [{ id: '<m1@bench.test>', t: 50, tls: true, size: 1 }, { id: '<other@x>', t: 60, tls: true, size: 1 }, { id: '<m2@bench.test>', t: 70, tls: true, size: 1 }];
+    const f = computeFigures('dane-relay', { ...opts, client: 'own' }, load, arrivals, 0.3, 0, sink);
+    assert.equal(f.delivered, 2);
+    assert.deepEqual([f.greetingP50Ms, f.greetingP99Ms, f.acceptP50Ms, f.acceptP99Ms], [0.25, 0.5, 1, 2]);
+    assert.deepEqual([f.e2eP50Ms, f.e2eP99Ms], [39, 48]);
   });
 });
 

@@ -1,7 +1,10 @@
 /**
- * The benchmark's load generator: C concurrent SMTP client sessions on raw
- * sockets, sharing one counter of N messages of S bytes, with PIPELINING
- * (MAIL, RCPT and DATA in one write, RFC 2920).
+ * The benchmark's own load generator (`--client own`): C concurrent SMTP
+ * client sessions on raw sockets, sharing one counter of N messages of S
+ * bytes, with PIPELINING (MAIL, RCPT and DATA in one write, RFC 2920).
+ * `reuse: true` keeps each session open for many messages; `reuse: false`
+ * opens one connection per message (connect, 220, EHLO, one message, QUIT),
+ * as `smtp-source` without `-d` does.
  *
  * Contract:
  * - Every message carries a unique `Message-ID: <TAG.SEQ@bench.test>`
@@ -9,7 +12,8 @@
  *   and body (CRLF lines, none starting with a dot), give or take one byte.
  * - Per accepted message it records `dotAt` (the final `.` written) and
  *   `acceptedAt` (the 250 read), epoch ms as floats: accept latency is the
- *   difference. A message not answered 250 is counted in `rejected` with
+ *   difference. `greetingMs` holds, per connection, connect → `220` read.
+ *   A message not answered 250 is counted in `rejected` with
  *   the reply; a session whose connection breaks reconnects (at most 3 times).
  * - Bounded: the whole run stops at `timeoutMs` (sockets destroyed, the
  *   result is returned with what was done); never throws for SMTP or socket
@@ -29,6 +33,8 @@ export interface LoadOptions {
   sender: string;
   recipientFor(seq: number): string;
   timeoutMs: number;
+  /** Many messages per connection (default), or one connection per message. */
+  reuse?: boolean;
 }
 
 export interface MessageTiming {
@@ -41,6 +47,10 @@ export interface LoadResult {
   startedAt: number;
   endedAt: number;
   accepted: MessageTiming[];
+  /** messages answered 250: `accepted.length` here; smtp-source has no per-message timings, only this count */
+  acceptedCount: number;
+  /** ms from connect to the 220, one per connection opened */
+  greetingMs: number[];
   rejected: number;
   errors: string[];
   timedOut: boolean;
@@ -91,11 +101,17 @@ class Client {
     socket.on('close', () => fail(new Error('connection closed')));
   }
 
+  /** `startedAt`: before connect(), for the greeting latency. */
+  readonly startedAt = now();
+
   static connect(host: string, port: number): Promise<Client> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port }, () => {
+      const s = net.connect({ host, port });
+      // Listening for replies from the start: a banner may come with the connect event.
+      const c = new Client(s);
+      s.once('connect', () => {
         s.removeListener('error', reject);
-        resolve(new Client(s));
+        resolve(c);
       });
       s.once('error', reject);
     });
@@ -145,6 +161,7 @@ async function openSession(sh: Shared): Promise<Client> {
   c.socket.once('close', () => sh.clients.delete(c));
   const greeting = await c.reply();
   if (greeting.code !== 220) throw new Error(`greeting: ${greeting.text}`);
+  sh.result.greetingMs.push(now() - c.startedAt);
   c.send('EHLO loadgen.bench.test\r\n');
   const ehlo = await c.reply();
   if (ehlo.code !== 250) throw new Error(`EHLO: ${ehlo.text}`);
@@ -190,11 +207,14 @@ async function session(sh: Shared): Promise<void> {
       continue;
     }
     try {
-      while (!sh.stopped && sh.next < sh.o.messages) await sendOne(sh, c, sh.next++);
+      while (!sh.stopped && sh.next < sh.o.messages) {
+        await sendOne(sh, c, sh.next++);
+        if (sh.o.reuse === false) break;
+      }
       c.send('QUIT\r\n');
       await c.reply().catch(() => undefined);
       c.socket.end();
-      return;
+      if (sh.o.reuse !== false) return;
     } catch (err) {
       sh.result.errors.push(`session: ${(err as Error).message}`);
       c.socket.destroy();
@@ -207,7 +227,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sh: Shared = {
     o,
     next: 0,
-    result: { startedAt: now(), endedAt: 0, accepted: [], rejected: 0, errors: [], timedOut: false },
+    result: { startedAt: now(), endedAt: 0, accepted: [], acceptedCount: 0, greetingMs: [], rejected: 0, errors: [], timedOut: false },
     clients: new Set(),
     stopped: false,
   };
@@ -219,5 +239,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: Math.max(1, o.sessions) }, () => session(sh)));
   clearTimeout(timer);
   sh.result.endedAt = now();
+  sh.result.acceptedCount = sh.result.accepted.length;
   return sh.result;
 }

@@ -9,9 +9,18 @@
  */
 
 export type MtaName = 'dane-relay' | 'postfix';
+export type ClientName = 'own' | 'smtp-source';
+
+/** What a figure was measured with: the client, and whether its connections carry many messages. */
+export const workloadName = (client: ClientName, reuse: boolean, sessions: number): string =>
+  client === 'own'
+    ? `own load generator, ${sessions} sessions, pipelined, ${reuse ? 'many messages per connection' : 'one message per connection'}`
+    : `smtp-source -s ${sessions}${reuse ? ' -d (many messages per connection)' : ' (one message per connection)'}`;
 
 export interface RunFigures {
   mta: MtaName;
+  client: ClientName;
+  reuse: boolean;
   run: number;
   messages: number;
   size: number;
@@ -28,8 +37,14 @@ export interface RunFigures {
   /** user+sys of the MTA process(es) during the run */
   cpuSeconds: number;
   cpuSecondsPer1000: number;
+  /** connect → 220 (own client only; NaN for smtp-source) */
+  greetingP50Ms: number;
+  greetingP99Ms: number;
+  /** final dot written → 250 read (own client only) */
   acceptP50Ms: number;
   acceptP99Ms: number;
+  /** (last 250 − first connect) × sessions / accepted: what one message costs a session, connection included */
+  timePerMessageMs: number;
   e2eP50Ms: number;
   e2eP99Ms: number;
   /** TLS handshakes the sink completed, per delivered message */
@@ -56,12 +71,18 @@ export interface Spread {
 
 export interface MtaSummary {
   mta: MtaName;
+  client: ClientName;
+  reuse: boolean;
+  workload: string;
   runs: number;
   acceptedPerSec: Spread;
   deliveredPerSec: Spread;
   cpuSecondsPer1000: Spread;
+  greetingP50Ms: number;
+  greetingP99Ms: number;
   acceptP50Ms: number;
   acceptP99Ms: number;
+  timePerMessageMs: Spread;
   e2eP50Ms: number;
   e2eP99Ms: number;
   tlsHandshakesPerMsg: number;
@@ -105,14 +126,23 @@ export function runVerified(r: RunFigures): boolean {
 
 export function summarise(mta: MtaName, runs: RunFigures[]): MtaSummary {
   const pick = (f: (r: RunFigures) => number): number[] => runs.map(f);
+  const first = runs[0];
+  const client = first?.client ?? 'own';
+  const reuse = first?.reuse ?? true;
   return {
     mta,
+    client,
+    reuse,
+    workload: workloadName(client, reuse, first?.sessions ?? 0),
     runs: runs.length,
     acceptedPerSec: spread(pick((r) => r.acceptedPerSec)),
     deliveredPerSec: spread(pick((r) => r.deliveredPerSec)),
     cpuSecondsPer1000: spread(pick((r) => r.cpuSecondsPer1000)),
+    greetingP50Ms: median(pick((r) => r.greetingP50Ms)),
+    greetingP99Ms: median(pick((r) => r.greetingP99Ms)),
     acceptP50Ms: median(pick((r) => r.acceptP50Ms)),
     acceptP99Ms: median(pick((r) => r.acceptP99Ms)),
+    timePerMessageMs: spread(pick((r) => r.timePerMessageMs)),
     e2eP50Ms: median(pick((r) => r.e2eP50Ms)),
     e2eP99Ms: median(pick((r) => r.e2eP99Ms)),
     tlsHandshakesPerMsg: median(pick((r) => r.tlsHandshakesPerMsg)),
@@ -144,7 +174,9 @@ export function tableRows(summaries: MtaSummary[], r?: Ratios): string[][] {
   add('accepted msg/s, median (min–max)', (s) => fmtSpread(s.acceptedPerSec), r?.acceptedPerSec);
   add('delivered msg/s, median (min–max)', (s) => fmtSpread(s.deliveredPerSec), r?.deliveredPerSec);
   add('CPU s per 1000 msg, median (min–max)', (s) => fmtSpread(s.cpuSecondsPer1000, 2), r?.cpuPerMessage);
-  add('accept latency p50 / p99 ms', (s) => `${fmt(s.acceptP50Ms)} / ${fmt(s.acceptP99Ms)}`);
+  add('greeting latency p50 / p99 ms (own client)', (s) => `${fmt(s.greetingP50Ms, 2)} / ${fmt(s.greetingP99Ms, 2)}`);
+  add('accept latency p50 / p99 ms (own client)', (s) => `${fmt(s.acceptP50Ms, 2)} / ${fmt(s.acceptP99Ms, 2)}`);
+  add('time per message per session ms, median (min–max)', (s) => fmtSpread(s.timePerMessageMs, 2));
   add('end-to-end latency p50 / p99 ms', (s) => `${fmt(s.e2eP50Ms)} / ${fmt(s.e2eP99Ms)}`);
   add('TLS handshakes per message', (s) => fmt(s.tlsHandshakesPerMsg, 4));
   add('DNS queries per message', (s) => fmt(s.dnsQueriesPerMsg, 4));
@@ -161,8 +193,9 @@ export function formatTable(rows: string[][]): string {
 
 export function formatRun(r: RunFigures): string {
   return (
-    `${r.mta} run ${r.run}: ${r.delivered}/${r.messages} delivered, ${fmt(r.acceptedPerSec)} acc/s, ${fmt(r.deliveredPerSec)} del/s, ` +
-    `${fmt(r.cpuSecondsPer1000, 2)} CPU s/1000, accept p50 ${fmt(r.acceptP50Ms)} ms, e2e p50 ${fmt(r.e2eP50Ms)} ms, ` +
+    `${r.mta} [${r.client}${r.reuse ? ' reuse' : ''}] run ${r.run}: ${r.delivered}/${r.messages} delivered, ${fmt(r.acceptedPerSec)} acc/s, ${fmt(r.deliveredPerSec)} del/s, ` +
+    `${fmt(r.cpuSecondsPer1000, 2)} CPU s/1000, greeting p50/p99 ${fmt(r.greetingP50Ms, 2)}/${fmt(r.greetingP99Ms, 2)} ms, ` +
+    `accept p50/p99 ${fmt(r.acceptP50Ms, 2)}/${fmt(r.acceptP99Ms, 2)} ms, ${fmt(r.timePerMessageMs, 2)} ms/msg/session, e2e p50 ${fmt(r.e2eP50Ms)} ms, ` +
     `TLS/msg ${fmt(r.tlsHandshakesPerMsg, 3)}, DNS/msg ${fmt(r.dnsQueriesPerMsg, 3)}, RSS ${mib(r.peakRssBytes)}, ` +
     `harness CPU s sink ${fmt(r.harnessCpuSeconds.sink, 2)} bench ${fmt(r.harnessCpuSeconds.bench, 2)}` +
     `${r.timedOut ? ' TIMED OUT' : ''}${r.errors.length ? ` errors: ${r.errors.slice(0, 3).join('; ')}` : ''}`

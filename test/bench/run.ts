@@ -20,12 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLabResolver, type LabResolver } from '../../src/lab/lab-resolver.ts';
 import { startDnsForwarder, type DnsForwarder } from './dns-forward.ts';
-import { runLoad } from './load-gen.ts';
+import { runLoad, type LoadResult } from './load-gen.ts';
 import { startPostfix } from './postfix-instance.ts';
 import { cpuOfProcess, cpuOfTree, peakRss, sampleTreePss } from './proc-stats.ts';
 import { freePort, readRelayLog, startRelayProcess, type RelaySetup } from './relay-process.ts';
-import { percentile, type MtaName, type RunFigures } from './report.ts';
+import { percentile, type ClientName, type MtaName, type RunFigures } from './report.ts';
 import { spawnSink, type SinkProcess } from './sink-process.ts';
+import { runSmtpSource } from './smtp-source.ts';
 import { benchDomain, benchZones, createSinkIdentity, type SinkIdentity } from './world.ts';
 
 export const SINK_HOST = '127.0.0.2';
@@ -134,9 +135,24 @@ export interface RunOptions {
   timeoutMs: number;
   /** Messages driven through the fresh MTA before the measured load (not measured; 0: none). */
   warmup: number;
+  /** The load client: the bench's own (pipelined, raw sockets) or Postfix's smtp-source. */
+  client: ClientName;
+  /** Many messages per connection (smtp-source -d), or one connection per message. */
+  reuse: boolean;
 }
 
 const recipientFor = (domains: number) => (seq: number): string => `user${seq}@${benchDomain(seq % domains)}`;
+
+const SENDER = 'bench@load.bench.test';
+
+/** One load of `messages` through the MTA with the run's client. */
+function drive(listen: { host: string; port: number }, o: RunOptions, messages: number, tag: string, timeoutMs: number): Promise<LoadResult> {
+  if (o.client === 'smtp-source') {
+    if (o.domains !== 1) throw new Error('--client smtp-source sends to one recipient: use --domains 1');
+    return runSmtpSource({ ...listen, sessions: o.sessions, messages, size: o.size, sender: SENDER, recipient: `user0@${benchDomain(0)}`, reuse: o.reuse, timeoutMs });
+  }
+  return runLoad({ ...listen, sessions: o.sessions, messages, size: o.size, tag, sender: SENDER, recipientFor: recipientFor(o.domains), timeoutMs, reuse: o.reuse });
+}
 
 export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOptions): Promise<RunFigures> {
   const runDir = join(world.dir, `run-${o.run}-${Date.now()}`);
@@ -155,8 +171,8 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
     const tag = `${mta.name}-${o.run}-${Date.now().toString(36)}`;
     let warmPlaintext = 0;
     if (o.warmup > 0) {
-      const warm = await runLoad({ ...mta.listen, sessions: o.sessions, messages: o.warmup, size: o.size, tag: `${tag}-warm`, sender: 'bench@load.bench.test', recipientFor: recipientFor(o.domains), timeoutMs: o.timeoutMs });
-      await world.sink.waitFor(warm.accepted.length, Math.max(0, deadline - Date.now()));
+      const warm = await drive(mta.listen, o, o.warmup, `${tag}-warm`, o.timeoutMs);
+      await world.sink.waitFor(warm.acceptedCount, Math.max(0, deadline - Date.now()));
       warmPlaintext = (await world.sink.stats()).plaintextMessages;
       await world.sink.reset();
     }
@@ -164,8 +180,8 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
     const cpu0 = cpuOfTree(mta.pid);
     const sinkCpu0 = cpuOfProcess(world.sink.pid);
     const benchCpu0 = process.cpuUsage();
-    const load = await runLoad({ ...mta.listen, sessions: o.sessions, messages: o.messages, size: o.size, tag, sender: 'bench@load.bench.test', recipientFor: recipientFor(o.domains), timeoutMs: o.timeoutMs });
-    await world.sink.waitFor(load.accepted.length, Math.max(0, deadline - Date.now()));
+    const load = await drive(mta.listen, o, o.messages, tag, o.timeoutMs);
+    await world.sink.waitFor(load.acceptedCount, Math.max(0, deadline - Date.now()));
     const cpu = cpuOfTree(mta.pid) - cpu0;
     const benchCpu = process.cpuUsage(benchCpu0);
     const harness = { sink: cpuOfProcess(world.sink.pid) - sinkCpu0, bench: (benchCpu.user + benchCpu.system) / 1e6 };
@@ -184,40 +200,55 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
   }
 }
 
-type Load = Awaited<ReturnType<typeof runLoad>>;
-
+/**
+ * Per-run figures. The own client gives per-message timings (matched to
+ * arrivals by Message-ID: accept and end-to-end latency); smtp-source gives
+ * only its count and duration, so every arrival after the warm-up counts,
+ * and its latency figure is the time per message per session.
+ */
 export function computeFigures(
   mta: MtaName,
   o: RunOptions,
-  load: Load,
+  load: LoadResult,
   arrivals: SinkProcess['arrivals'],
   cpuSeconds: number,
   dnsQueries: number,
   sink: { handshakes: number; resumed: number; plaintextMessages: number },
 ): RunFigures {
+  const timed = load.accepted.length > 0;
   const acceptedAt = new Map(load.accepted.map((m) => [m.id, m.acceptedAt]));
   const seen = new Set<string>();
   const e2e: number[] = [];
   let lastArrival = load.startedAt;
+  let delivered = 0;
   for (const a of arrivals) {
+    if (!timed) {
+      delivered++;
+      lastArrival = Math.max(lastArrival, a.t);
+      continue;
+    }
     const t250 = acceptedAt.get(a.id);
     if (t250 === undefined || seen.has(a.id)) continue;
     seen.add(a.id);
+    delivered++;
     e2e.push(a.t - t250);
     lastArrival = Math.max(lastArrival, a.t);
   }
-  const acceptLat = load.accepted.map((m) => m.acceptedAt - m.dotAt).sort((a, b) => a - b);
+  const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+  const acceptLat = sorted(load.accepted.map((m) => m.acceptedAt - m.dotAt));
+  const greet = sorted(load.greetingMs);
   e2e.sort((a, b) => a - b);
-  const lastAccept = load.accepted.reduce((t, m) => Math.max(t, m.acceptedAt), load.startedAt);
-  const delivered = seen.size;
+  const lastAccept = timed ? load.accepted.reduce((t, m) => Math.max(t, m.acceptedAt), load.startedAt) : load.endedAt;
   return {
-    mta, run: o.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains,
-    accepted: load.accepted.length, delivered, rejected: load.rejected,
-    timedOut: load.timedOut || delivered < load.accepted.length,
-    acceptedPerSec: load.accepted.length / ((lastAccept - load.startedAt) / 1000),
+    mta, client: o.client, reuse: o.reuse, run: o.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains,
+    accepted: load.acceptedCount, delivered, rejected: load.rejected,
+    timedOut: load.timedOut || delivered < load.acceptedCount,
+    acceptedPerSec: load.acceptedCount / ((lastAccept - load.startedAt) / 1000),
     deliveredPerSec: delivered / ((lastArrival - load.startedAt) / 1000),
     cpuSeconds, cpuSecondsPer1000: (cpuSeconds / Math.max(1, delivered)) * 1000,
+    greetingP50Ms: percentile(greet, 50), greetingP99Ms: percentile(greet, 99),
     acceptP50Ms: percentile(acceptLat, 50), acceptP99Ms: percentile(acceptLat, 99),
+    timePerMessageMs: ((lastAccept - load.startedAt) * o.sessions) / Math.max(1, load.acceptedCount),
     e2eP50Ms: percentile(e2e, 50), e2eP99Ms: percentile(e2e, 99),
     tlsHandshakesPerMsg: sink.handshakes / Math.max(1, delivered), tlsResumed: sink.resumed,
     dnsQueriesPerMsg: dnsQueries / Math.max(1, delivered),

@@ -52,7 +52,7 @@ async function domainScaling(world: BenchWorld, o: ScalingOptions, log: Log): Pr
   const out: ScalingResult['domains'] = [];
   const messages = o.messages;
   for (const domains of [1, 10, 100]) {
-    const f = await runOnce(world, relayLauncher(world), { run: 100 + domains, messages, size: o.size, sessions: o.sessions, domains, timeoutMs: o.timeoutMs, warmup: o.warmup });
+    const f = await runOnce(world, relayLauncher(world), { run: 100 + domains, messages, size: o.size, sessions: o.sessions, domains, timeoutMs: o.timeoutMs, warmup: o.warmup, client: 'own', reuse: true });
     log(`scaling: ${domains} domain(s): ${f.deliveredPerSec.toFixed(1)} delivered/s, ${f.delivered}/${messages}`);
     out.push({ domains, deliveredPerSec: f.deliveredPerSec, tlsHandshakesPerMsg: f.tlsHandshakesPerMsg, dnsQueriesPerMsg: f.dnsQueriesPerMsg, cpuSecondsPer1000: f.cpuSecondsPer1000, delivered: f.delivered, messages });
   }
