@@ -185,8 +185,8 @@ function insecureMx(policy: DestinationPolicy, facts: HostFacts, status: Extract
   const result = daneResultOf(status);
   const why = `MX RRset not DNSSEC-validated, dane_insecure_mx_policy=${policy.insecureMxPolicy}`;
   if (policy.level === 'dane-only') return skip(policy, `${where}: dane-only: ${why}`, result);
-  if (policy.insecureMxPolicy === 'may') return opportunistic(policy, facts, result, `${why}: TLSA ignored (C8)`);
-  return unauthenticatedDane(policy, facts, status.base, result, `${why}: TLS mandatory, not authenticated (C8)`);
+  if (policy.insecureMxPolicy === 'may') return opportunistic(policy, facts, result, `${why}: TLSA ignored`); // C8
+  return unauthenticatedDane(policy, facts, status.base, result, `${why}: TLS mandatory, not authenticated`); // C8
 }
 
 function authenticatedDane(policy: DestinationPolicy, facts: HostFacts, status: Extract<DaneStatus, { kind: 'records' }>, mxSecure: boolean): Connect {
@@ -201,7 +201,7 @@ function authenticatedDane(policy: DestinationPolicy, facts: HostFacts, status: 
     sni: status.base, // C17
     tlsaBase: status.base,
     daneResult: 'ok',
-    reason: `${status.usable.length} usable TLSA record(s) at base ${status.base}${halfDane ? ', MX RRset insecure: half-dane (C8)' : ''}`,
+    reason: `${status.usable.length} usable TLSA record(s) at base ${status.base}${halfDane ? ', MX RRset insecure: half-dane' : ''}`, // C8
   });
 }
 
@@ -211,7 +211,7 @@ function resolveDane(policy: DestinationPolicy, facts: HostFacts): EffectivePoli
   if (!facts.addressesSecure) {
     // C10: no TLSA lookup for a host whose address records are insecure.
     if (only) return skip(policy, `${where}: dane-only: address records not DNSSEC-validated`, 'insecure_chain'); // C19
-    return opportunistic(policy, facts, 'insecure_chain', 'address records not DNSSEC-validated: no TLSA lookup (C10)');
+    return opportunistic(policy, facts, 'insecure_chain', 'address records not DNSSEC-validated: no TLSA lookup'); // C10
   }
   const status = facts.dane;
   if (status === null) throw new Error(`resolvePolicy: ${where}: level ${policy.level} with secure addresses needs a TLSA status`);
@@ -219,13 +219,13 @@ function resolveDane(policy: DestinationPolicy, facts: HostFacts): EffectivePoli
   if (status.kind === 'not-applicable') {
     const result = daneResultOf(status);
     if (only) return skip(policy, `${where}: dane-only: no DNSSEC-validated TLSA records (${status.why})`, result); // C19
-    return opportunistic(policy, facts, result, `no secure TLSA records (${status.why}): opportunistic TLS (C2, C5)`);
+    return opportunistic(policy, facts, result, `no secure TLSA records (${status.why}): opportunistic TLS`); // C2, C5
   }
   const mxSecure = facts.route !== 'mx' || facts.mxSecure; // C9
   if (!mxSecure && policy.insecureMxPolicy !== 'dane') return insecureMx(policy, facts, status, where);
   if (status.kind === 'unusable') {
     if (only) return skip(policy, `${where}: dane-only: all TLSA records unusable`, 'unusable'); // C15, C19
-    return unauthenticatedDane(policy, facts, status.base, 'unusable', 'secure TLSA RRset without usable records: TLS mandatory, not authenticated (C15)');
+    return unauthenticatedDane(policy, facts, status.base, 'unusable', 'secure TLSA RRset without usable records: TLS mandatory, not authenticated'); // C15
   }
   return authenticatedDane(policy, facts, status, mxSecure);
 }

@@ -75,7 +75,7 @@ function policyReport(p: Target['policy'] | NonNullable<SkipEntry['resolution'][
 }
 
 function noLookupWhy(facts: Target['facts'] | undefined, level: TlsLevel): string {
-  if (facts && !facts.addressesSecure) return 'address records not DNSSEC-validated: no TLSA lookup (C10)';
+  if (facts && !facts.addressesSecure) return 'address records not DNSSEC-validated: no TLSA lookup'; // C10
   return usesDane(level) ? 'no TLSA lookup' : `level ${level} does not use DANE`;
 }
 
@@ -164,7 +164,7 @@ function notesOf(plan: Entries, hosts: HostReport[]): string[] {
     for (const c of h.connections) {
       if (c.verdict === 'error') notes.push(`${h.host}[${c.ip}]:${c.port}: not usable (not a DANE failure): ${c.reason ?? ''}`);
       if (c.plaintextFallback) notes.push(`${h.host}[${c.ip}]:${c.port}: TLS handshake failed, the relay would deliver in plaintext (level may)`);
-      if (c.injectionBytes > 0) notes.push(`${h.host}[${c.ip}]:${c.port}: ${c.injectionBytes} byte(s) sent in plaintext after the STARTTLS reply were discarded (C32): someone may be on the path`);
+      if (c.injectionBytes > 0) notes.push(`${h.host}[${c.ip}]:${c.port}: ${c.injectionBytes} byte(s) sent in plaintext after the STARTTLS reply were discarded: someone may be on the path`); // C32
     }
   }
   return notes;

@@ -113,7 +113,7 @@ async function checkAddress(deps: CheckDeps, t: ServiceTarget, ip: string, dane:
 }
 
 function hostReport(t: ServiceTarget, list: string[], secure: boolean | null, dane: Dane): HostReport {
-  const why = secure === false ? 'address records not DNSSEC-validated: no TLSA lookup (C10)' : 'no TLSA lookup';
+  const why = secure === false ? 'address records not DNSSEC-validated: no TLSA lookup' : 'no TLSA lookup'; // C10
   const daneResult = dane === null ? 'not_applicable' : dane.kind === 'records' ? 'ok' : dane.kind === 'not-applicable' ? 'not_applicable' : dane.kind;
   return {
     host: t.host, preference: null, port: t.port, addresses: { list, secure },

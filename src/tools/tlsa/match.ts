@@ -83,7 +83,7 @@ export function matchChain(input: MatchInput): MatchResult {
   const usable = usableTlsa(input.records);
   const records = input.records.map((r) => report(r, usable, input));
   if (usable.length === 0) {
-    return { kind: 'no-usable', verdict: null, records, warnings: ['no usable record: the relay would require TLS but not authenticate the server (C15); under dane-only it would not deliver (C19)'] };
+    return { kind: 'no-usable', verdict: null, records, warnings: ['no usable record: the relay would require TLS but not authenticate the server; under dane-only it would not deliver'] }; // C15, C19
   }
   const verdict = verify(usable, input);
   return { kind: verdict.authenticated ? 'match' : 'no-match', verdict, records, warnings: verdict.authenticated ? rolloverWarning(records) : [] };

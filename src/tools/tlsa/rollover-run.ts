@@ -84,9 +84,9 @@ async function lookupPublished(dns: DnsClient, owner: string, base: string): Pro
   const status = classifyTlsaAnswer(await dns.lookup(owner, 'TLSA'), base);
   switch (status.kind) {
     case 'records': case 'unusable': return { kind: 'known', rrset: status.rrset.map((r: TlsaRecord) => ({ usage: r.usage, selector: r.selector, matchingType: r.matchingType, data: r.data })) };
-    case 'tempfail': return { kind: 'refused', message: `TLSA lookup of ${owner} failed (${status.detail}): not treated as "no records" (C1); fix DNS first` };
+    case 'tempfail': return { kind: 'refused', message: `TLSA lookup of ${owner} failed (${status.detail}): not treated as "no records"; fix DNS first` }; // C1
     case 'not-applicable':
-      if (status.why === 'insecure') return { kind: 'refused', message: `the TLSA RRset at ${owner} is not DNSSEC-validated by the resolver: it does not count for DANE (C2)` };
+      if (status.why === 'insecure') return { kind: 'refused', message: `the TLSA RRset at ${owner} is not DNSSEC-validated by the resolver: it does not count for DANE` }; // C2
       return { kind: 'known', rrset: [] };
   }
 }

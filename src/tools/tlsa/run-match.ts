@@ -50,9 +50,9 @@ async function dnsClient(resolver: string | undefined): Promise<DnsClient> {
 
 function stopFor(r: Exclude<TlsaLookupOutcome, { kind: 'records' }>, dns: DnsClient): Source {
   switch (r.kind) {
-    case 'insecure': return { kind: 'stop', code: 1, message: `the TLSA RRset at ${r.owner} is not DNSSEC-validated: the relay would ignore it (C2). ${dns.describeTrust()}`, json: { result: 'insecure', owner: r.owner } };
+    case 'insecure': return { kind: 'stop', code: 1, message: `the TLSA RRset at ${r.owner} is not DNSSEC-validated: the relay would ignore it. ${dns.describeTrust()}`, json: { result: 'insecure', owner: r.owner } };
     case 'none': return { kind: 'stop', code: 1, message: `no TLSA records at ${r.owner} (${r.why}, DNSSEC-validated): the relay would not use DANE for this host`, json: { result: 'none', owner: r.owner, why: r.why, secure: true } };
-    case 'failure': return { kind: 'stop', code: 2, message: `TLSA lookup for ${r.owner} failed (${r.detail}): the relay would not use this host at all (C4)`, json: { result: 'failure', owner: r.owner, detail: r.detail } };
+    case 'failure': return { kind: 'stop', code: 2, message: `TLSA lookup for ${r.owner} failed (${r.detail}): the relay would not use this host at all`, json: { result: 'failure', owner: r.owner, detail: r.detail } };
   }
 }
 
@@ -66,7 +66,7 @@ async function fromLookup(host: string, opts: MatchCliOptions, io: ToolIo): Prom
   }
   try {
     const r = await lookupTlsa(dns, host, opts.port);
-    if (!r.addressesSecure) io.stderr(`note: the address records of ${host} are not DNSSEC-validated (or missing): the relay would not look up TLSA for it (C10)\n`);
+    if (!r.addressesSecure) io.stderr(`note: the address records of ${host} are not DNSSEC-validated (or missing): the relay would not look up TLSA for it\n`); // C10
     return r.kind === 'records' ? { kind: 'ok', records: r.records, owner: r.owner } : stopFor(r, dns);
   } finally {
     await dns.close();
