@@ -4,8 +4,8 @@
  *
  * Contract: the same `loadConfig` as `serve` (schema enums for the TLS levels,
  * every policy-table and transport-table entry, CIDRs, durations, readable
- * files, the certificate/key pair, the users file). On an error: one line
- * `dane-relay: config error: <key or file: line N>: <problem>` on stderr and
+ * files, the certificate/key pair, the users file). On errors: one line per
+ * problem, `dane-relay: config error: <key or file: line N>: <problem>`, on stderr and
  * exit 78 (EX_CONFIG; systemd's RestartPreventExitStatus=78). On success the
  * effective configuration as YAML (durations in milliseconds, paths
  * absolute) and the table sizes on stdout (nothing with `--quiet`), exit 0.
@@ -44,7 +44,7 @@ export function configCheck(file: string | undefined, io: ConfigCliIo = processI
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`dane-relay: ${err.message}\n`);
+    io.stderr(err.lines('dane-relay: '));
     io.setExitCode(EX_CONFIG);
     return EX_CONFIG;
   }

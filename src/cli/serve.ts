@@ -88,7 +88,8 @@ async function reload({ handle, dns }: Running, flags: ServeFlags, logger: Logge
   try {
     config = loadConfig(flags.config, overridesFrom(flags));
   } catch (err) {
-    logger.error({ event: 'reload-rejected', err: (err as Error).message }, `reload rejected, keeping the running configuration: ${(err as Error).message}`);
+    const text = (err as Error).message.replace(/\n/g, '; ');
+    logger.error({ event: 'reload-rejected', err: text }, `reload rejected, keeping the running configuration: ${text}`);
     return;
   }
   try {
@@ -106,7 +107,7 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
     config = loadConfig(flags.config, overridesFrom(flags));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`dane-relay: ${err.message}\n`);
+    process.stderr.write(err.lines('dane-relay: '));
     process.exitCode = EX_CONFIG;
     return undefined;
   }

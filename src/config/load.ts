@@ -6,7 +6,8 @@
  * - `loadConfig(undefined, {})` works with no file at all (embedded defaults).
  * - Overrides (e.g. `--listen`, `--spool`) are merged over the file's
  *   top-level keys BEFORE validation, so they are checked like the file.
- * - Any problem throws `ConfigError` with ONE message naming the key path:
+ * - Problems throw `ConfigError`, one line per problem naming the key path
+ *   (every schema problem at once; a file or table problem on its own):
  *   `config error: inbound.max_message_size: expected number, received string`.
  *   Unknown keys, wrong types, bad CIDRs, unreadable files (cert, key,
  *   users_file, ca_file, policy_file, transport_file), a cert/key pair that
@@ -111,8 +112,9 @@ export function parseConfig(input: unknown): RelayConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(top level): expected a mapping of keys');
   const result = relayConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    const first = result.error.issues[0];
-    throw new ConfigError(first ? describeIssue(first) : 'invalid configuration');
+    // Every problem at once, one line each (as `postfix check`), in the schema's order.
+    const problems = [...new Set(result.error.issues.map(describeIssue))];
+    throw new ConfigError(problems.length > 0 ? problems : ['invalid configuration']);
   }
   const config = result.data;
   resolvePaths(config);

@@ -13,6 +13,7 @@
  * `log.file` by name (after logrotate renamed it; `serve` calls it on
  * SIGHUP, as nginx and Postfix's postlogd do); for stdout it does nothing.
  */
+import { fstatSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { renderPostfixLines, type PostfixFormatOptions } from './postfix-format.ts';
@@ -32,9 +33,44 @@ export function createLogger(config: RelayConfig['log'], name = 'dane-relay', on
     },
   };
   const options = { name, level: config.level, timestamp: pino.stdTimeFunctions.isoTime, ...(hooks ? { hooks } : {}) };
-  if (config.format === 'json' && config.maillog === null) return config.file === null ? pino(options) : pino(options, fileDestination(config.file, false));
-  const main = config.file === null ? pino.destination(1) : fileDestination(config.file, false);
+  const stdout = config.file === null ? pino.destination(1) : undefined;
+  // Under systemd, stdout lines carry their journald priority (sd-daemon `<N>` prefix).
+  const main = stdout ? (stdoutIsJournal() ? journalStream(stdout) : stdout) : fileDestination(config.file ?? '', false);
+  if (config.format === 'json' && config.maillog === null) return pino(options, main);
   return pino(options, destinations(config, hostname, main, false));
+}
+
+/** syslog priority of a pino level (journald reads a leading `<N>` on each stdout line). */
+function priorityOf(level: number): number {
+  return level >= 60 ? 2 : level >= 50 ? 3 : level >= 40 ? 4 : level >= 30 ? 6 : 7;
+}
+
+/** True when stdout is the journal (systemd sets JOURNAL_STREAM=dev:inode of that stream). */
+export function stdoutIsJournal(env: NodeJS.ProcessEnv = process.env, stat: () => { dev: number; ino: number } = () => fstatSync(1)): boolean {
+  const m = /^(\d+):(\d+)$/.exec(env['JOURNAL_STREAM'] ?? '');
+  if (!m) return false;
+  try {
+    const st = stat();
+    return String(st.dev) === m[1] && String(st.ino) === m[2];
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Prefixes every line with its journald priority (`<6>` info, `<4>` warn, `<3>` error, ...), read
+ * from the line's pino `level` (JSON) — or, for Postfix-format lines, the level of the event they render.
+ */
+export function journalStream(out: DestinationStream, levelOf: (line: string) => number = jsonLevel): DestinationStream {
+  return { write: (line: string) => void out.write(line.split('\n').filter((l) => l !== '').map((l) => `<${priorityOf(levelOf(l))}>${l}\n`).join('')) };
+}
+
+/** A JSON line's pino level; a Postfix-format line's from its `warning:`/`error:`/`fatal:`/`panic:` text, as Postfix marks them. */
+function jsonLevel(line: string): number {
+  const m = /"level":(\d+)/.exec(line.slice(0, 40));
+  if (m) return Number(m[1]);
+  const p = /\]: (?:\S+: )?(warning|error|fatal|panic):/.exec(line);
+  return p ? { warning: 40, error: 50, fatal: 60, panic: 60 }[p[1] as 'warning'] : 30;
 }
 
 function fileDestination(file: string, sync: boolean): DestinationStream & Reopenable {

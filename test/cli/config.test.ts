@@ -48,9 +48,14 @@ describe('dane-relay config check', () => {
       yaml: (dir) => `tls:\n  policy_file: ${join(dir, 'pol')}\n`,
       line: /^dane-relay: config error: tls\.policy_file: \/.*\/pol: line 2: unknown security level "dane-onyl"\n$/,
     },
+    {
+      name: 'three schema errors at once: one line each, in order (as postfix check)',
+      yaml: () => 'tls:\n  security_level: dnae\n  dane_insecure_mx_policy: maybe\ninbound:\n  max_clients: -3\n',
+      line: /^dane-relay: config error: inbound\.max_clients: .*\ndane-relay: config error: tls\.security_level: unknown value "dnae".*\ndane-relay: config error: tls\.dane_insecure_mx_policy: unknown value "maybe".*\n$/,
+    },
   ];
   for (const c of bad) {
-    test(`${c.name}: one line naming the key or file:line, exit 78`, async () => {
+    test(`${c.name}: a line naming the key or file:line per error, exit 78`, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'dane-relay-cc-'));
       try {
         for (const [name, text] of Object.entries(c.files ?? {})) await writeFile(join(dir, name), text);

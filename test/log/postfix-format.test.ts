@@ -91,3 +91,24 @@ test('pflogsumm on the Postfix-format log of a whole lab run counts what the rel
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('journald priorities on stdout under systemd', () => {
+  test('JOURNAL_STREAM must name the stdout stream itself (dev:inode)', async () => {
+    const { stdoutIsJournal } = await import('../../src/log/logger.ts');
+    const st = () => ({ dev: 64769, ino: 123 });
+    assert.equal(stdoutIsJournal({ JOURNAL_STREAM: '64769:123' }, st), true);
+    assert.equal(stdoutIsJournal({ JOURNAL_STREAM: '64769:124' }, st), false, 'stdout redirected elsewhere');
+    assert.equal(stdoutIsJournal({}, st), false);
+  });
+  test('each line gets its sd-daemon priority: JSON by pino level, Postfix lines by their warning/error marks', async () => {
+    const { journalStream } = await import('../../src/log/logger.ts');
+    const out: string[] = [];
+    const j = journalStream({ write: (l: string) => void out.push(l) });
+    j.write('{"level":30,"msg":"a"}\n');
+    j.write('{"level":40,"msg":"b"}\n');
+    j.write('{"level":50,"msg":"c"}\n');
+    j.write('{"level":60,"msg":"d"}\n');
+    j.write(`${T} relay dane-relay/master[1]: warning: listen changes need a restart\n${T} relay dane-relay/qmgr[1]: ABC: removed\n`);
+    assert.deepEqual(out.join('').split('\n').filter(Boolean).map((l) => l.slice(0, 3)), ['<6>', '<4>', '<3>', '<2>', '<4>', '<6>']);
+  });
+});
