@@ -108,6 +108,16 @@ function stsConnect(base: Connect, mxHost: string, policy: StsPolicy, from: stri
   };
 }
 
+/**
+ * Whether `choosePolicySource` will read the MTA-STS state for this host: not
+ * under a local table entry (1), not for a skip (2), not when DANE governs
+ * (3, C28). The caller may skip the `_mta-sts` lookup otherwise and pass any
+ * state: the result does not depend on it.
+ */
+export function needsStsState(localEntry: boolean, base: EffectivePolicy): boolean {
+  return !localEntry && base.kind === 'connect' && base.auth.kind !== 'dane';
+}
+
 export function choosePolicySource(input: PolicySourceInput): SourcedPolicy {
   const { base, sts, mxHost } = input;
   const plain = (source: PolicySource, policyType: ReportPolicyType): SourcedPolicy => ({ source, policy: base, policyType, skip: baseSkip(base), stsTesting: null });

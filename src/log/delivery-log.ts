@@ -11,6 +11,7 @@
  */
 import type pino from 'pino';
 import type { EffectivePolicy } from '../core/effective-policy.ts';
+import type { ReportPolicyType } from '../core/sts-precedence.ts';
 import { featureStatus, type HostFacts } from '../core/policy.ts';
 import type { TlsVerdict } from '../core/tls-verdict.ts';
 import {
@@ -23,6 +24,8 @@ export interface LoggedHost {
   nextHop: string; mxHost: string; ip: string; port: number;
   facts: Pick<HostFacts, 'mxSecure' | 'dane'>;
   policy: Extract<EffectivePolicy, { kind: 'connect' }>;
+  /** The governing policy source's TLSRPT type (core/sts-precedence), logged as `policy_type`. */
+  sourced?: { policyType: ReportPolicyType };
 }
 
 /** The TLS session facts an event needs (outbound/smtp-session `TlsSessionInfo`). */
@@ -45,7 +48,12 @@ function tlsFields(t: LoggedHost, info: LoggedTls | null | undefined): { tls: Tl
   };
 }
 
-export interface SkippedHost { mx: string; port: number; ip?: string; dsn: string; reason: string; policy?: { level: TlsFields['level']; daneResult: DaneFields['result'] } }
+export interface SkippedHost {
+  mx: string; port: number; ip?: string; dsn: string; reason: string;
+  policy?: { level: TlsFields['level']; daneResult: DaneFields['result'] };
+  /** `policy_type` (tlsa | sts | no-policy-found) when a policy was decided for the host. */
+  policyType?: ReportPolicyType;
+}
 
 export interface DeliveredRecipient { recipient: string; status: 'sent' | 'deferred' | 'bounced'; dsn: string; diagnostic: string; remoteReply?: string }
 
@@ -56,6 +64,7 @@ export class DeliveryLog {
     const tlsaSecure = t.facts.dane?.kind === 'records' || t.facts.dane?.kind === 'unusable';
     emitEvent(this.logger, tlsEventOf({
       ...endpointOf(t), qid: this.qid, mxSecure: t.facts.mxSecure, tlsaSecure, reason: t.policy.reason, ...tlsFields(t, info),
+      ...(t.sourced ? { policy_type: t.sourced.policyType } : {}),
     }));
   }
 
@@ -64,6 +73,7 @@ export class DeliveryLog {
     emitEvent(this.logger, hostSkippedEventOf({
       qid: this.qid, domain: this.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason,
       ...(s.ip !== undefined ? { ip: s.ip } : {}), ...(s.policy ? { tls: { level: s.policy.level }, dane: { result: s.policy.daneResult } } : {}),
+      ...(s.policyType ? { policy_type: s.policyType } : {}),
     }));
   }
 
@@ -84,7 +94,7 @@ export class DeliveryLog {
     const t = via?.host;
     emitEvent(this.logger, deliveryEventOf({
       qid: this.qid, rcpt: out.recipient, domain: this.domain, relay: t ? relayName(endpointOf(t)) : 'none',
-      ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, via?.tls) } : {}),
+      ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, via?.tls), ...(t.sourced ? { policy_type: t.sourced.policyType } : {}) } : {}),
       dsn: out.dsn, status: out.status, delay, delays, ...(via ? { connUse: via.uses } : {}),
       ...(out.remoteReply ? { remoteReply: out.remoteReply } : {}),
     }, out.diagnostic));

@@ -82,6 +82,8 @@ export type OpenResult =
       /** A TCP session was established (counts toward the session limit). */
       connected: boolean;
       injectionBytes: number;
+      /** Required TLS was not established: STARTTLS missing or refused, or the handshake failed (TLSRPT). */
+      tlsNotEstablished?: true;
     };
 
 type Mode = 'require' | 'opportunistic' | 'none';
@@ -177,7 +179,7 @@ function verifyTls(conn: SMTPConnection, policy: ConnectPolicy, s: SessionSettin
   return { protocol: sock.getProtocol(), cipher: name, ...(bits !== undefined ? { bits } : {}), verdict, chain };
 }
 
-function failed(outcome: AttemptOutcome, reason: string, connected: boolean, injectionBytes: number, info?: TlsSessionInfo): OpenResult {
+function failed(outcome: AttemptOutcome, reason: string, connected: boolean, injectionBytes: number, info?: TlsSessionInfo): Extract<OpenResult, { kind: 'failed' }> {
   return { kind: 'failed', outcome, reason, connected, injectionBytes, ...(info ? { tls: info } : {}) };
 }
 
@@ -187,14 +189,14 @@ async function attempt(t: SessionTarget, s: SessionSettings, mode: Mode): Promis
   if (err) {
     conn.close();
     const f = errorToFailure(err, tap, host);
-    return { ...failed(f.outcome, f.reason, tap.connected, tap.injectionBytes), handshakeFailed: f.handshakeFailed };
+    return { ...failed(f.outcome, f.reason, tap.connected, tap.injectionBytes), handshakeFailed: f.handshakeFailed, ...(f.tlsNotEstablished ? { tlsNotEstablished: true as const } : {}) };
   }
   const info = verifyTls(conn, t.policy, s);
   if (t.policy.tlsRequired && !info) {
     // C14: defensive — requireTLS should have failed already; never continue in plaintext.
     conn.quit();
     const reason = `TLS is required, but was not offered by host ${hostName(host)}`;
-    return failed({ kind: 'next-host', dsn: '4.7.4', diagnostic: reason }, reason, true, tap.injectionBytes);
+    return { ...failed({ kind: 'next-host', dsn: '4.7.4', diagnostic: reason }, reason, true, tap.injectionBytes), tlsNotEstablished: true };
   }
   if (info && !info.verdict.authenticated) {
     conn.quit(); // C16: the server never sees MAIL FROM

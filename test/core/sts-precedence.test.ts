@@ -4,7 +4,7 @@ import type { DaneStatus } from '../../src/core/dane-status.ts';
 import type { DestinationPolicy, EffectivePolicy, UsableTlsa } from '../../src/core/effective-policy.ts';
 import { resolvePolicy, type HostFacts } from '../../src/core/policy.ts';
 import { parseStsPolicy, type StsPolicy } from '../../src/core/sts-policy.ts';
-import { choosePolicySource, type StsState } from '../../src/core/sts-precedence.ts';
+import { choosePolicySource, needsStsState, type StsState } from '../../src/core/sts-precedence.ts';
 import type { TlsLevel } from '../../src/core/tls-level.ts';
 
 const REC: UsableTlsa = { usage: 3, selector: 1, matchingType: 1, data: new Uint8Array(32).fill(9) };
@@ -82,6 +82,20 @@ describe('choosePolicySource: local table > DANE > MTA-STS enforce > level defau
       assert.equal(r.skip, skip, 'typed skip reason');
     });
   }
+
+  test('C28: when needsStsState is false, the decision is the same for every MTA-STS state (the lookup may be skipped)', () => {
+    const states = [ENFORCE, ENFORCE_OTHER_MX, TESTING, MODE_NONE, NO_STS, STS_TEMPFAIL];
+    let skippable = 0;
+    for (const [, localEntry, b] of rows) {
+      if (needsStsState(localEntry, b)) continue;
+      skippable++;
+      const first = choosePolicySource({ localEntry, base: b, mxHost: 'mx.example.net', sts: states[0]! });
+      for (const sts of states) assert.deepEqual(choosePolicySource({ localEntry, base: b, mxHost: 'mx.example.net', sts }), first);
+    }
+    assert.ok(skippable >= 5, 'DANE, skip and local rows are covered');
+    assert.equal(needsStsState(false, base('dane', NODATA)), true);
+    assert.equal(needsStsState(false, base('dane', RECORDS)), false);
+  });
 
   test('RFC 8461 §5: testing gives the caller the enforce check for the report, with the MX verdict', () => {
     const r = choosePolicySource({ localEntry: false, base: base('dane', NODATA), mxHost: 'mx.example.net', sts: TESTING });
