@@ -86,7 +86,7 @@ describe('lab PKI and scenario builds', () => {
     const all = allScenarios();
     const plan = planAddresses(all);
     for (const s of all) {
-      const ctx = createScenarioContext(s, 2525, pki, plan.get(s.name)!);
+      const ctx = createScenarioContext(s, 2525, pki, plan.get(s.name)!, { host: '127.0.0.1', port: 8443 });
       const b = await s.build(ctx);
       for (const z of b.zones) assert.ok(z.origin.endsWith('.lab.test'), `${s.name}: ${z.origin}`);
       const tlsa = b.zones.flatMap((z) => z.records).filter((r) => r.type === 'TLSA');
