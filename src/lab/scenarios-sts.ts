@@ -21,6 +21,8 @@ import { publicCaChain, selfSignedChain } from './scenario-context.ts';
 import type { Expectation, Scenario, ScenarioBuild, ScenarioContext } from './scenario-types.ts';
 import type { StsSiteBehaviour } from './sts-server.ts';
 import { tlsrptFollowUp } from './tlsrpt-follow-up.ts';
+import type { FollowUp } from './follow-up.ts';
+import { str } from './event-collector.ts';
 
 type MxCert = 'pkix' | 'impostor' | 'self-signed';
 
@@ -68,8 +70,30 @@ async function stsBuild(ctx: ScenarioContext, s: StsSetup): Promise<ScenarioBuil
   };
 }
 
-function stsCase(name: string, rule: string, description: string, setup: StsSetup, expect: Expectation): Scenario {
-  return { name, rule, description, expect, servers: [{ label: 'mx1', mode: 'starttls' }], build: (ctx) => stsBuild(ctx, setup) };
+/**
+ * What the attacker did must really have happened, or the row proves
+ * nothing: `blocked` — the relay tried the fetch, the lab server dropped it,
+ * and the relay logged the failure (with the cached policy kept, or not);
+ * `no-fetch` — no request reached the policy site at all (TXT stripped).
+ */
+function fetchWitness(want: { kind: 'blocked'; cacheKept: boolean } | { kind: 'no-fetch' }): FollowUp {
+  return async (ctx) => {
+    const requests = ctx.sts.requests.filter((r) => r.domain === ctx.domain);
+    const failed = ctx.relay.events.events.find((e) => e.event === 'sts-policy-fetch-failed' && str(e, 'domain') === ctx.domain);
+    const problems: string[] = [];
+    if (want.kind === 'no-fetch') {
+      if (requests.length > 0) problems.push(`the relay fetched a policy ${requests.length} time(s) although the TXT record was stripped`);
+      return { problems, observed: problems.length === 0 ? 'no fetch (TXT stripped), cached policy used' : 'fetch seen' };
+    }
+    if (!requests.some((r) => r.behaviour === 'reset')) problems.push('no blocked policy fetch reached the lab server');
+    if (!failed) problems.push('the relay logged no sts-policy-fetch-failed event');
+    else if ((failed['cacheKept'] === true) !== want.cacheKept) problems.push(`cacheKept ${String(failed['cacheKept'])}, expected ${want.cacheKept}`);
+    return { problems, observed: problems.length === 0 ? `fetch blocked, ${want.cacheKept ? 'cached policy kept' : 'no policy'}` : 'fetch witness missing' };
+  };
+}
+
+function stsCase(name: string, rule: string, description: string, setup: StsSetup, expect: Expectation, followUp?: FollowUp): Scenario {
+  return { name, rule, description, expect, servers: [{ label: 'mx1', mode: 'starttls' }], build: (ctx) => stsBuild(ctx, setup), ...(followUp ? { followUp } : {}) };
 }
 
 const REFUSED = { status: 'deferred' as const, dsn: '4.7.5', policyType: 'sts' as const };
@@ -88,13 +112,15 @@ export const stsScenarios: Scenario[] = [
   stsCase('sts-fetch-blocked-first-contact', 'RFC8461-3.3',
     'Attacker blocks the policy fetch at first contact (nothing cached): no policy, delivered as without MTA-STS (reported sts-policy-fetch-error)',
     { mode: 'enforce', mx: '*', mxCert: 'impostor', txtId: '20261201', site: 'reset' },
-    { status: 'sent', dsn: '2', policyType: 'no-policy-found', feature: 'dane:may' }),
+    { status: 'sent', dsn: '2', policyType: 'no-policy-found', feature: 'dane:may' }, fetchWitness({ kind: 'blocked', cacheKept: false })),
   stsCase('sts-fetch-blocked-cached', 'RFC8461-5.1',
     'Attacker blocks the fetch of a new policy id while a policy is cached: the cached enforce policy still applies, impostor refused, deferred 4.7.5',
-    { mode: 'enforce', mx: '*', mxCert: 'impostor', txtId: '20261202', site: 'reset', cachedId: '20261201' }, REFUSED),
+    { mode: 'enforce', mx: '*', mxCert: 'impostor', txtId: '20261202', site: 'reset', cachedId: '20261201' }, REFUSED,
+    fetchWitness({ kind: 'blocked', cacheKept: true })),
   stsCase('sts-txt-stripped-cached', 'RFC8461-3.3',
     'Attacker strips the _mta-sts TXT record while a policy is cached: the cached enforce policy still applies, impostor refused, deferred 4.7.5',
-    { mode: 'enforce', mx: '*', mxCert: 'impostor', txtId: null, site: null, cachedId: '20261201' }, REFUSED),
+    { mode: 'enforce', mx: '*', mxCert: 'impostor', txtId: null, site: null, cachedId: '20261201' }, REFUSED,
+    fetchWitness({ kind: 'no-fetch' })),
   stsCase('sts-testing', 'RFC8461-5',
     'MTA-STS testing mode, impostor certificate: delivered as without a policy (dane:may), the failure only reported',
     { mode: 'testing', mx: '*', mxCert: 'impostor', txtId: '20261201', site: 'serve' },
