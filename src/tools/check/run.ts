@@ -58,6 +58,8 @@ export interface CheckOptions {
   caFile?: string;
   level?: TlsLevel;
   timeoutSeconds?: number;
+  /** Port of the MTA-STS policy servers (tests and the lab); default 443. */
+  stsPort?: number;
 }
 
 export interface CheckIo {
@@ -167,7 +169,7 @@ export async function runCheck(opts: CheckOptions, io: CheckIo): Promise<0 | 1 |
     dns = await buildDnsClient(config);
     // MTA-STS as the relay would apply it, fetched fresh into a private cache (the relay's spool is left alone).
     stsDir = await mkdtemp(join(tmpdir(), 'dane-relay-check-sts-'));
-    const sts = await createStsFromConfig({ ...config, spool: stsDir }, dns);
+    const sts = await createStsFromConfig({ ...config, spool: stsDir }, dns, opts.stsPort ? { port: opts.stsPort } : {});
     const { report } = await checkAll(config, dns, opts, domains, sts);
     io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, io.color));
     return report.exitCode;
