@@ -15,6 +15,8 @@
  * and checks the collected https report only.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { buildDnsClient } from '../outbound/create-deliverer.ts';
 import { sendReportsForDay } from '../tlsrpt/run-send.ts';
@@ -79,6 +81,8 @@ export async function tlsrptFollowUp(ctx: FollowUpContext): Promise<FollowUpResu
       if (posted.contentType !== 'application/tlsrpt+gzip') problems.push(`https report: content type ${posted.contentType ?? 'none'}`);
       problems.push(...reportProblems('https report', posted.json, ctx.domain));
     }
+    // The lab relay scans its spool only hourly: the flush trigger makes it pick the queued report up now.
+    if (fresh) await writeFile(join(ctx.relay.config.spool, 'flush'), '');
     if (fresh) problems.push(...(await mailProblems(ctx, from)));
     const observed = problems.length === 0 ? `reports valid: https POSTed, mailto ${fresh ? 'delivered (DKIM, <>)' : 'sent in an earlier run'}` : 'reports: problems';
     return { problems, observed };

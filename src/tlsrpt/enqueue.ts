@@ -2,9 +2,10 @@
  * Hands a composed mailto: TLSRPT report to the relay's own queue (DESIGN.md
  * "TLSRPT": sending reuses the queue), the way bounces are queued
  * (queue/bounce.ts): one queue file written whole in `tmp/`, fsynced and
- * renamed into `incoming/`; then the flush trigger (`<spool>/flush`) is
- * created so a running relay picks it up within its poll interval (a
- * stopped relay delivers it at its next start).
+ * renamed into `incoming/`. A running relay picks it up at its next spool
+ * scan (`queue.scan_interval`, 60 s by default), a stopped one at its next
+ * start. The flush trigger is deliberately not used: it would make every
+ * deferred message due at once, once a day, ignoring its back-off.
  *
  * Envelope sender: the null sender `<>`. RFC 8460 §5.3 does not name the
  * envelope sender; a report is an automatic message, and with `<>` a report
@@ -17,7 +18,6 @@
  * Failure modes: I/O errors reject (the caller reports, the ledger is not
  * written, the next run tries again).
  */
-import { writeFile } from 'node:fs/promises';
 import { newRecord } from '../queue/record.ts';
 import { Spool } from '../queue/spool.ts';
 
@@ -34,6 +34,5 @@ export async function enqueueReportMail(spoolRoot: string, mail: ReportMailOut, 
     await writer.abort();
     throw err;
   }
-  await writeFile(spool.flushTrigger, '');
   return writer.id;
 }
