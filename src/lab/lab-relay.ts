@@ -4,7 +4,8 @@
  * C6), the lab's shared MX port, a PKIX store holding only the lab "public"
  * CA (so impostor certificates are PKIX-valid and only DANE stops them), a
  * temporary spool, and a long retry back-off (a deferral observed at the first
- * attempt is the outcome; no retries are waited for).
+ * attempt is the outcome; no retries are waited for); the spool is rescanned
+ * every 2 s so mail queued straight into it (TLSRPT reports) goes out.
  *
  * The relay logs through pino into an `EventCollector`; the deliverer and the
  * queue share that logger. Failures to start reject (bad configuration or a
@@ -66,7 +67,9 @@ export function labRelayConfig(input: LabRelayInput, spool: string): RelayConfig
       ca_file: input.caFile,
     },
     delivery: { port: input.mxPort, connect_timeout: '5s', command_timeout: '15s' },
-    queue: { min_backoff: '1h', max_backoff: '2h', concurrency: 64, scan_interval: '1h' },
+    // scan_interval: short, so a message put into the spool directly (a mailed TLSRPT report) is picked up soon;
+    // deferred messages still wait for their 1 h back-off.
+    queue: { min_backoff: '1h', max_backoff: '2h', concurrency: 64, scan_interval: '2s' },
     log: { level: 'info' },
   });
 }

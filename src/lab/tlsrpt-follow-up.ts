@@ -11,12 +11,12 @@
  * `application/tlsrpt+gzip`.
  *
  * Bounded: the mail's delivery is awaited on the relay's event stream until
- * the lab deadline. A second lab run finds the ledger says "already sent"
+ * the lab deadline (the lab relay scans its spool every 2 s, as a production
+ * relay does every `queue.scan_interval`; no queue-wide flush, which would
+ * retry every deferred lab message). A second lab run finds the ledger says "already sent"
  * and checks the collected https report only.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { buildDnsClient } from '../outbound/create-deliverer.ts';
 import { sendReportsForDay } from '../tlsrpt/run-send.ts';
@@ -81,8 +81,6 @@ export async function tlsrptFollowUp(ctx: FollowUpContext): Promise<FollowUpResu
       if (posted.contentType !== 'application/tlsrpt+gzip') problems.push(`https report: content type ${posted.contentType ?? 'none'}`);
       problems.push(...reportProblems('https report', posted.json, ctx.domain));
     }
-    // The lab relay scans its spool only hourly: the flush trigger makes it pick the queued report up now.
-    if (fresh) await writeFile(join(ctx.relay.config.spool, 'flush'), '');
     if (fresh) problems.push(...(await mailProblems(ctx, from)));
     const observed = problems.length === 0 ? `reports valid: https POSTed, mailto ${fresh ? 'delivered (DKIM, <>)' : 'sent in an earlier run'}` : 'reports: problems';
     return { problems, observed };
