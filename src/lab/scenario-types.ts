@@ -98,7 +98,7 @@ export interface Scenario {
   /** `s07-ta-root-not-sent`: also the left-most label of the domain. */
   name: string;
   description: string;
-  /** Checklist rule(s) the scenario proves, e.g. `C16`. */
+  /** Checklist rule(s) the scenario proves, e.g. `C16`; an RFC section (`RFC8461-4.2`) for MTA-STS/TLSRPT rules outside the DANE checklist. */
   rule: string;
   servers: ServerDecl[];
   attacker?: AttackerDecl;
