@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   lab: async () => (await import('./lab.ts')).registerLab,
   check: async () => (await import('./check.ts')).registerCheck,
   monitor: async () => (await import('./monitor.ts')).registerMonitor,
+  tlsrpt: async () => (await import('./tlsrpt.ts')).registerTlsrpt,
 };
 
 /** The command words whose modules `argv` needs (all of them unless argv[2] names one). */

@@ -4,7 +4,8 @@
  *
  * Contract:
  * - status must be equal; DSN matched by dotted prefix (`4.7` ⊑ `4.7.5`);
- *   TLS state and SNI only when the scenario names them;
+ *   TLS state, SNI, `policy_type` and `tls=` feature only when the
+ *   scenario names them;
  * - a `sent` scenario must reach exactly its `deliveredTo` server (default
  *   `mx1`); any other must reach no server at all;
  * - an attack scenario fails when the relay never connected through the proxy;
@@ -19,6 +20,10 @@ export interface ObservedOutcome {
   status: string;
   dsn: string;
   tlsState?: string;
+  /** `policy_type` logged for the outcome (tlsa | sts | no-policy-found). */
+  policyType?: string;
+  /** `tls.feature` logged (`sts`, `dane`, `dane:may` …). */
+  feature?: string;
   relay?: string;
   /** Postfix-style text of the outcome event. */
   detail?: string;
@@ -67,6 +72,8 @@ export function describeExpected(x: Expectation): string {
   const parts: string[] = [x.status];
   if (x.dsn) parts.push(x.dsn.split('.').length < 3 ? `${x.dsn}.*` : x.dsn);
   if (x.tlsState) parts.push(x.tlsState);
+  if (x.policyType) parts.push(`policy_type=${x.policyType}`);
+  if (x.feature) parts.push(`tls=${x.feature}`);
   if (x.status === 'sent') parts.push(`→ ${x.deliveredTo ?? 'mx1'}${x.plaintextAllowed ? '' : ' (TLS)'}`);
   return parts.join(' ');
 }
@@ -75,6 +82,8 @@ export function describeObserved(o: Observation, leak: boolean): string {
   if (!o.outcome) return 'no outcome (timeout)';
   const parts: string[] = [o.outcome.status, o.outcome.dsn];
   if (o.outcome.tlsState) parts.push(o.outcome.tlsState);
+  if (o.outcome.policyType) parts.push(`policy_type=${o.outcome.policyType}`);
+  if (o.outcome.feature) parts.push(`tls=${o.outcome.feature}`);
   for (const d of o.deliveries) parts.push(`→ ${d.label} (${d.secure ? 'TLS' : 'plaintext'}${d.sni ? `, sni=${d.sni}` : ''})`);
   if (o.proxy?.sawMessageInClear) parts.push('attacker read the message');
   if (leak) parts.push('PLAINTEXT LEAK');
@@ -108,6 +117,8 @@ function outcomeProblems(x: Expectation, o: Observation, domain: string): string
   if (out.status !== x.status) p.push(`status ${out.status}, expected ${x.status}`);
   if (x.dsn && !dsnMatches(x.dsn, out.dsn)) p.push(`dsn ${out.dsn}, expected ${x.dsn}`);
   if (x.tlsState && out.tlsState !== x.tlsState) p.push(`TLS state ${out.tlsState ?? 'not logged'}, expected ${x.tlsState}`);
+  if (x.policyType && out.policyType !== x.policyType) p.push(`policy_type ${out.policyType ?? 'not logged'}, expected ${x.policyType}`);
+  if (x.feature && out.feature !== x.feature) p.push(`tls=${out.feature ?? 'not logged'}, expected tls=${x.feature}`);
   if (x.status === 'sent') {
     const target = x.deliveredTo ?? 'mx1';
     const got = o.deliveries.find((d) => d.label === target);

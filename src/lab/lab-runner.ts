@@ -12,6 +12,12 @@
  *   per scenario, in order; it may be called again (server records are reset,
  *   only new events count, the same recipients are reused); a scenario with no outcome by the deadline is a
  *   FAIL (`no outcome`), never a hang.
+ * - The lab HTTPS server (sts-server.ts: MTA-STS policy sites, TLSRPT
+ *   collector) listens on 127.0.0.1 at a free port; the relays fetch
+ *   policies from that port. Scenarios may seed a relay's persisted MTA-STS
+ *   cache (a policy from an "earlier contact") before it starts; a
+ *   scenario's `followUp` runs after every outcome is in and adds its
+ *   problems to the scenario's row.
  * - Loopback only; certificates are generated at start (lab-pki.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,11 +36,12 @@ import { observeScenario } from './observe.ts';
 import type { ScenarioResult } from './judge.ts';
 import { judge } from './judge.ts';
 import { createScenarioContext } from './scenario-context.ts';
-import type { Scenario } from './scenario-types.ts';
+import type { Scenario, ScenarioBuild } from './scenario-types.ts';
 import { LAB_PARENT, scenarioDomain } from './scenario-types.ts';
 import { allScenarios } from './scenarios.ts';
 import { findSharedPort } from './shared-port.ts';
 import { submitMessage } from './submit.ts';
+import { startStsServer, type StsServer } from './sts-server.ts';
 
 export interface LabOptions {
   scenarios?: Scenario[];
@@ -50,6 +57,7 @@ export interface Lab {
   resolver: LabResolver;
   servers: RunningServers;
   relays: Map<InsecureMxPolicy, LabRelay>;
+  sts: StsServer;
   scenarios: Scenario[];
   plan: AddressPlan;
   run(): Promise<ScenarioResult[]>;
@@ -63,27 +71,38 @@ export function recipientOf(s: Scenario): string {
 
 const policyOf = (s: Scenario): InsecureMxPolicy => s.insecureMxPolicy ?? 'dane';
 
-interface Built { port: number; servers: RunningServers; zones: LabZone[]; policies: Record<string, string> }
+type StsCacheSeed = NonNullable<ScenarioBuild['stsCache']>;
+
+interface Built { port: number; servers: RunningServers; zones: LabZone[]; policies: Record<string, string>; stsCache: StsCacheSeed }
+
+/** The scenario's MTA-STS sites and TLSRPT collectors on the lab HTTPS server. */
+function publish(sts: StsServer, build: ScenarioBuild): void {
+  for (const [domain, site] of Object.entries(build.stsSites ?? {})) sts.setSite(domain, site);
+  for (const [host, chain] of Object.entries(build.collectors ?? {})) sts.setCollector(host, chain);
+}
 
 /** Probe a port, build every scenario for it, start the servers; re-plan when a bind races (bounded). */
-async function buildAndStart(scenarios: Scenario[], plan: AddressPlan, pki: LabPki): Promise<Built> {
+async function buildAndStart(scenarios: Scenario[], plan: AddressPlan, pki: LabPki, sts: StsServer): Promise<Built> {
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const addresses = allAddresses(plan);
     const port = await findSharedPort(addresses.length > 0 ? addresses : ['127.0.0.2']); // a lab may have no servers (nxdomain only)
     const zones: LabZone[] = [{ origin: LAB_PARENT, signed: true, records: [] }];
     const policies: Record<string, string> = {};
+    const stsCache: StsCacheSeed = [];
     const inputs: ServerStartInput[] = [];
     for (const s of scenarios) {
       const addresses = plan.get(s.name) ?? new Map<string, string>();
-      const ctx = createScenarioContext(s, port, pki, addresses);
+      const ctx = createScenarioContext(s, port, pki, addresses, { host: sts.host, port: sts.port });
       const build = await s.build(ctx);
       zones.push(...build.zones);
       Object.assign(policies, build.tlsPolicy ?? {});
+      publish(sts, build);
+      stsCache.push(...(build.stsCache ?? []));
       inputs.push({ scenario: s, build, addresses, impostorName: s.attacker ? ctx.host(s.attacker.target) : undefined });
     }
     try {
-      return { port, zones, policies, servers: await startLabServers(inputs, pki, port) };
+      return { port, zones, policies, stsCache, servers: await startLabServers(inputs, pki, port) };
     } catch (err) {
       lastErr = err;
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
@@ -95,6 +114,20 @@ async function buildAndStart(scenarios: Scenario[], plan: AddressPlan, pki: LabP
 async function startRelays(scenarios: Scenario[], base: Omit<LabRelayInput, 'insecureMxPolicy'>, started: Map<InsecureMxPolicy, LabRelay>): Promise<void> {
   const policies = [...new Set(scenarios.map(policyOf))];
   for (const p of policies) started.set(p, await startLabRelay({ ...base, insecureMxPolicy: p }));
+}
+
+/** The scenario's follow-up (after every outcome is in): its problems join the row. */
+async function followUp(lab: Lab, s: Scenario, r: ScenarioResult, deadline: number, caPem: string): Promise<ScenarioResult> {
+  const relay = lab.relays.get(policyOf(s));
+  if (!s.followUp || !relay) return r;
+  let f;
+  try {
+    f = await s.followUp({ domain: scenarioDomain(s), relay, servers: lab.servers, scenarioName: s.name, sts: lab.sts, caPem, deadline });
+  } catch (err) {
+    f = { problems: [`follow-up failed: ${(err as Error).message}`], observed: 'follow-up failed' };
+  }
+  const problems = [...r.problems, ...f.problems];
+  return { ...r, observed: `${r.observed}; ${f.observed}`, problems, pass: problems.length === 0 };
 }
 
 async function runOne(lab: Lab, s: Scenario, deadline: number, from: Map<InsecureMxPolicy, number>): Promise<ScenarioResult> {
@@ -118,32 +151,40 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const relays = new Map<InsecureMxPolicy, LabRelay>();
   let built: Built | undefined;
   let resolver: LabResolver | undefined;
+  let sts: StsServer | undefined;
   const closeAll = async (): Promise<void> => {
     await Promise.all([...relays.values()].map((r) => r.stop().catch(() => undefined)));
     await built?.servers.closeAll();
     await resolver?.close();
+    await sts?.close();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const caFile = join(dir, 'lab-public-ca.pem');
     await writeFile(caFile, pkixTrustPem(pki));
-    built = await buildAndStart(scenarios, plan, pki);
+    sts = await startStsServer({ host: '127.0.0.1' });
+    built = await buildAndStart(scenarios, plan, pki, sts);
     resolver = await startLabResolver({ zones: built.zones, validating: true });
-    await startRelays(scenarios, { dir, caFile, resolverAddress: resolver.address, mxPort: built.port, policies: built.policies, onLogLine: opts.onLogLine, makeDeliverer: opts.makeDeliverer }, relays);
+    await startRelays(scenarios, {
+      dir, caFile, resolverAddress: resolver.address, mxPort: built.port, policies: built.policies, stsPort: sts.port, stsCache: built.stsCache,
+      onLogLine: opts.onLogLine, makeDeliverer: opts.makeDeliverer,
+    }, relays);
   } catch (err) {
     await closeAll();
     throw err;
   }
   let closing: Promise<void> | undefined;
+  const caPem = pkixTrustPem(pki);
   const lab: Lab = {
-    dir, port: built.port, resolver, servers: built.servers, relays, scenarios, plan,
+    dir, port: built.port, resolver, servers: built.servers, relays, sts, scenarios, plan,
     run: async () => {
       // a second run observes only what it caused: fresh server records, events from here on
       for (const m of built.servers.mx.values()) m.reset();
       for (const p of built.servers.proxies.values()) p.reset();
       const from = new Map([...relays].map(([p, r]) => [p, r.events.events.length]));
       const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-      return Promise.all(scenarios.map((s) => runOne(lab, s, deadline, from)));
+      const results = await Promise.all(scenarios.map((s) => runOne(lab, s, deadline, from)));
+      return Promise.all(results.map((r, i) => followUp(lab, scenarios[i] as Scenario, r, deadline, caPem)));
     },
     close: () => { closing ??= closeAll(); return closing; },
   };

@@ -3,7 +3,8 @@
  * for its recipient (status, DSN, TLS state — from the delivery event, else
  * from the TLS session event of the same queue id), what each of the
  * scenario's MX servers received for that recipient, and what its attacker
- * proxy recorded. Reads recorded state only; no I/O.
+ * proxy recorded; the governing policy (`policy_type`, `tls.feature`) from
+ * the outcome event or the last host event of the same queue id. Reads recorded state only; no I/O.
  */
 import type { EventCollector, LogEvent } from './event-collector.ts';
 import { str } from './event-collector.ts';
@@ -20,11 +21,22 @@ function tlsStateOf(rcpt: string, outcome: LogEvent, events: EventCollector): st
   return str(sessions[sessions.length - 1], 'tls.state');
 }
 
+/** `policy_type` and `tls.feature` of the outcome, else of the last host event (tls, host-skipped) of its queue id. */
+function policyOf(outcome: LogEvent, events: EventCollector): { policyType?: string; feature?: string } {
+  const qid = str(outcome, 'qid');
+  const hostEvents = events.events.filter((e) => (e.event === 'tls' || e.event === 'host-skipped') && qid !== undefined && str(e, 'qid') === qid);
+  const last = hostEvents[hostEvents.length - 1];
+  const policyType = str(outcome, 'policy_type') ?? str(last, 'policy_type');
+  const feature = str(outcome, 'tls.feature') ?? str(last, 'tls.feature');
+  return { ...(policyType !== undefined ? { policyType } : {}), ...(feature !== undefined ? { feature } : {}) };
+}
+
 function outcomeOf(rcpt: string, outcome: LogEvent | undefined, events: EventCollector): ObservedOutcome | undefined {
   if (!outcome) return undefined;
   return {
     status: str(outcome, 'status') ?? 'unknown',
     dsn: str(outcome, 'dsn') ?? '',
+    ...policyOf(outcome, events),
     tlsState: tlsStateOf(rcpt, outcome, events),
     relay: str(outcome, 'relay'),
     detail: str(outcome, 'msg'),

@@ -16,7 +16,7 @@ import { scenarioDomain } from './scenario-types.ts';
 
 export const ATTACKER_LABEL = 'attacker';
 
-export function createScenarioContext(s: Scenario, port: number, pki: LabPki, addresses: ReadonlyMap<string, string>): ScenarioContext {
+export function createScenarioContext(s: Scenario, port: number, pki: LabPki, addresses: ReadonlyMap<string, string>, sts: { host: string; port: number }): ScenarioContext {
   const domain = scenarioDomain(s);
   const address = (label: string): string => {
     const a = addresses.get(label);
@@ -27,7 +27,8 @@ export function createScenarioContext(s: Scenario, port: number, pki: LabPki, ad
     s.attacker && s.attacker.target === label ? address(ATTACKER_LABEL) : address(label);
   const tlsaOwner = (name: string): string => `_${port}._tcp.${name}`;
   return {
-    domain, port, pki, address, connectAddress, tlsaOwner,
+    domain, port, pki, address, connectAddress, tlsaOwner, sts,
+    txt: (name, text) => ({ name, type: 'TXT', data: text }),
     host: (label) => (label === '@' ? domain : `${label}.${domain}`),
     a: (name, label) => ({ name, type: 'A', data: connectAddress(label) }),
     mx: (preference, exchange) => ({ name: domain, type: 'MX', data: { preference, exchange } }),

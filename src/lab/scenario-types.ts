@@ -15,6 +15,9 @@ import type { LabPki } from './lab-pki.ts';
 import type { LabRecord, LabZone } from './lab-resolver.ts';
 import type { MxMode } from './mx-server.ts';
 import type { InsecureMxPolicy } from '../core/tls-level.ts';
+import type { ReportPolicyType } from '../core/sts-precedence.ts';
+import type { StsSite } from './sts-server.ts';
+import type { FollowUp } from './follow-up.ts';
 import type { TlsState } from '../core/tls-verdict.ts';
 import type { RecipientStatus } from '../queue/deliverer.ts';
 
@@ -44,6 +47,10 @@ export interface Expectation {
   plaintextAllowed?: boolean;
   /** The relay must log a `starttls-injection` event (C32). */
   injectionLogged?: boolean;
+  /** `policy_type` the relay must log for the outcome (the governing policy source, RFC 8460 words). */
+  policyType?: ReportPolicyType;
+  /** Postfix `tls=` feature status the relay must log (e.g. `sts`, `dane`). */
+  feature?: string;
 }
 
 export interface ScenarioContext {
@@ -67,6 +74,10 @@ export interface ScenarioContext {
   tlsaRaw(name: string, usage: number, selector: number, matchingType: number, data: Buffer): LabRecord;
   /** The owner name TLSA records for `name` use: `_<port>._tcp.<name>`. */
   tlsaOwner(name: string): string;
+  /** The lab's HTTPS server (MTA-STS policies, TLSRPT collector): loopback address and port. */
+  sts: { host: string; port: number };
+  /** A TXT record. */
+  txt(name: string, text: string): LabRecord;
 }
 
 export interface ScenarioBuild {
@@ -75,13 +86,19 @@ export interface ScenarioBuild {
   chains: Record<string, IssuedCert[]>;
   /** Extra relay `tls.policy` entries (domain → Postfix policy string). */
   tlsPolicy?: Record<string, string>;
+  /** MTA-STS policy sites on the lab HTTPS server, per policy domain (served as `mta-sts.DOMAIN`). */
+  stsSites?: Record<string, StsSite>;
+  /** Policies the relay has cached from an earlier contact (persisted MTA-STS cache, seeded before it starts). */
+  stsCache?: Array<{ domain: string; id: string; policy: string }>;
+  /** Hosts whose https POSTs the lab HTTPS server collects as TLSRPT reports. */
+  collectors?: Record<string, IssuedCert[]>;
 }
 
 export interface Scenario {
   /** `s07-ta-root-not-sent`: also the left-most label of the domain. */
   name: string;
   description: string;
-  /** Checklist rule(s) the scenario proves, e.g. `C16`. */
+  /** Checklist rule(s) the scenario proves, e.g. `C16`; an RFC section (`RFC8461-4.2`) for MTA-STS/TLSRPT rules outside the DANE checklist. */
   rule: string;
   servers: ServerDecl[];
   attacker?: AttackerDecl;
@@ -89,6 +106,8 @@ export interface Scenario {
   insecureMxPolicy?: InsecureMxPolicy;
   build(ctx: ScenarioContext): Promise<ScenarioBuild>;
   expect: Expectation;
+  /** Runs once every scenario has its outcome; its problems are added to this scenario's row. */
+  followUp?: FollowUp;
 }
 
 export const LAB_PARENT = 'lab.test';

@@ -13,13 +13,18 @@
  * - fields are nested objects (`tls.state` is `{ tls: { state } }` in the
  *   JSON line): `qid`, `rcpt`, `domain`, `mx`, `ip`, `port`, `tls.{state,
  *   level, feature, protocol, cipher}`, `dane.{result, base, match}`,
- *   `mxSecure`, `tlsaSecure`, `dsn`, `status`, `relay`, `delay`, `delays`;
+ *   `mxSecure`, `tlsaSecure`, `dsn`, `status`, `relay`, `delay`, `delays`,
+ *   `policy_type` (`tlsa` | `sts` | `no-policy-found`: the policy source
+ *   that governed the host, RFC 8460 §4.4 words) on `tls`, `host-skipped`
+ *   and `delivery` events when a policy was decided; `tls.feature` is `sts`
+ *   where an MTA-STS enforce policy applied;
  * - pure builders: no I/O; `emit*` helpers write through the given pino
  *   logger (info for success, warn for skipped hosts and deferrals).
  */
 import type pino from 'pino';
 import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { DaneResult } from '../core/effective-policy.ts';
+import type { ReportPolicyType } from '../core/sts-precedence.ts';
 import type { TlsLevel } from '../core/tls-level.ts';
 import type { TlsState } from '../core/tls-verdict.ts';
 import type { RecipientStatus } from '../queue/deliverer.ts';
@@ -60,6 +65,7 @@ export interface TlsEvent extends Endpoint {
   dane: DaneFields;
   /** The outbound connection number (its deliveries carry the same). */
   conn?: number;
+  policy_type?: ReportPolicyType;
   msg: string;
 }
 
@@ -75,6 +81,7 @@ export interface HostSkippedEvent extends Partial<Pick<Endpoint, 'ip'>> {
   cause: RefusalCause;
   tls?: Pick<TlsFields, 'level'>;
   dane?: Pick<DaneFields, 'result'>;
+  policy_type?: ReportPolicyType;
   msg: string;
 }
 
@@ -91,6 +98,7 @@ export interface DeliveryEvent {
   cause?: RefusalCause;
   tls?: TlsFields;
   dane?: DaneFields;
+  policy_type?: ReportPolicyType;
   dsn: string;
   status: RecipientStatus;
   remoteReply?: string;

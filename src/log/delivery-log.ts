@@ -12,6 +12,7 @@
 import type pino from 'pino';
 import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { EffectivePolicy } from '../core/effective-policy.ts';
+import type { ReportPolicyType } from '../core/sts-precedence.ts';
 import { featureStatus, type HostFacts } from '../core/policy.ts';
 import type { TlsVerdict } from '../core/tls-verdict.ts';
 import {
@@ -24,6 +25,8 @@ export interface LoggedHost {
   nextHop: string; mxHost: string; ip: string; port: number;
   facts: Pick<HostFacts, 'mxSecure' | 'dane'>;
   policy: Extract<EffectivePolicy, { kind: 'connect' }>;
+  /** The governing policy source's TLSRPT type (core/sts-precedence), logged as `policy_type`. */
+  sourced?: { policyType: ReportPolicyType };
 }
 
 /** The TLS session facts an event needs (outbound/smtp-session `TlsSessionInfo`). */
@@ -46,7 +49,12 @@ function tlsFields(t: LoggedHost, info: LoggedTls | null | undefined): { tls: Tl
   };
 }
 
-export interface SkippedHost { mx: string; port: number; ip?: string; dsn: string; reason: string; cause: RefusalCause; policy?: { level: TlsFields['level']; daneResult: DaneFields['result'] } }
+export interface SkippedHost {
+  mx: string; port: number; ip?: string; dsn: string; reason: string; cause: RefusalCause;
+  policy?: { level: TlsFields['level']; daneResult: DaneFields['result'] };
+  /** `policy_type` (tlsa | sts | no-policy-found) when a policy was decided for the host. */
+  policyType?: ReportPolicyType;
+}
 
 export interface DeliveredRecipient { recipient: string; status: 'sent' | 'deferred' | 'bounced'; dsn: string; diagnostic: string; remoteReply?: string; cause?: RefusalCause; relay?: string }
 
@@ -58,6 +66,7 @@ export class DeliveryLog {
     emitEvent(this.logger, tlsEventOf({
       ...endpointOf(t), qid: this.qid, mxSecure: t.facts.mxSecure, tlsaSecure, reason: t.policy.reason, ...tlsFields(t, info),
       ...(info.connection !== undefined ? { conn: info.connection } : {}),
+      ...(t.sourced ? { policy_type: t.sourced.policyType } : {}),
     }));
   }
 
@@ -66,6 +75,7 @@ export class DeliveryLog {
     emitEvent(this.logger, hostSkippedEventOf({
       qid: this.qid, domain: this.domain, mx: s.mx, port: s.port, dsn: s.dsn, reason: s.reason, cause: s.cause,
       ...(s.ip !== undefined ? { ip: s.ip } : {}), ...(s.policy ? { tls: { level: s.policy.level }, dane: { result: s.policy.daneResult } } : {}),
+      ...(s.policyType ? { policy_type: s.policyType } : {}),
     }));
   }
 
@@ -87,7 +97,7 @@ export class DeliveryLog {
     emitEvent(this.logger, deliveryEventOf({
       qid: this.qid, rcpt: out.recipient, domain: this.domain, relay: t ? relayName(endpointOf(t)) : out.relay ?? 'none',
       ...(out.status !== 'sent' && out.cause ? { cause: out.cause } : {}),
-      ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, via?.tls) } : {}),
+      ...(t ? { mx: t.mxHost, ip: t.ip, port: t.port, ...tlsFields(t, via?.tls), ...(t.sourced ? { policy_type: t.sourced.policyType } : {}) } : {}),
       dsn: out.dsn, status: out.status, delay, delays, ...(via ? { connUse: via.uses, conn: via.connection } : {}),
       ...(out.remoteReply ? { remoteReply: out.remoteReply } : {}),
     }, out.diagnostic));

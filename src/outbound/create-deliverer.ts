@@ -9,8 +9,13 @@
  *   else Node's bundled roots; files that cannot be read or parsed throw at
  *   start-up; the policy and transport tables come typed from the config
  *   (config/tables.ts), parsed once at load;
- * - `close()` QUITs pooled sessions and closes the DNS client it created
- *   (an injected one belongs to the caller).
+ * - MTA-STS (`sts.enabled`): one resolver with its persisted cache
+ *   (sts/create.ts), handed to the route as `RouteContext.sts`; its fetch
+ *   and cache events are logged; TLSRPT (`tlsrpt.record`): one attempt
+ *   store in the spool and one recorder, handed to the engine;
+ * - `close()` QUITs pooled sessions, waits for a running background
+ *   policy refresh, fsyncs and closes the TLSRPT store and closes the DNS
+ *   client it created (an injected one belongs to the caller).
  * The checker (`dane-relay check`) reuses `planRoute` (route.ts) and
  * `openVerifiedSession` (smtp-session.ts) through `buildRouteContext` and
  * `buildSessionSettings`, without sending mail.
@@ -29,6 +34,10 @@ import type { RouteContext } from './route.ts';
 import { SessionPool } from './session-pool.ts';
 import type { SessionSettings } from './smtp-session.ts';
 import { defaultTrustAnchors, NO_ISSUER_CA_PEM, parsePemBundle } from './trust-store.ts';
+import { createStsFromConfig, type StsSetup } from '../sts/create.ts';
+import type { StsEvent } from '../sts/resolver.ts';
+import { TlsrptStore } from '../tlsrpt/store.ts';
+import { TlsrptRecorder } from '../tlsrpt/recorder.ts';
 
 export { planRoute, type RoutePlan, type RouteEntry, type Target } from './route.ts';
 export { openVerifiedSession, type OpenResult, type SessionSettings } from './smtp-session.ts';
@@ -77,20 +86,52 @@ export async function buildSessionSettings(config: RelayConfig, options: Deliver
   };
 }
 
-export async function createDeliverer(config: RelayConfig, deps: { logger: pino.Logger; dns?: DnsLookup }): Promise<Deliverer> {
+/** MTA-STS events as log lines (fetches, failures, cache use when the TXT lookup failed). */
+function logStsEvent(logger: pino.Logger, e: StsEvent): void {
+  const { kind, ...fields } = e;
+  if (kind === 'sts-policy-fetched') logger.info({ event: kind, ...fields }, `MTA-STS policy for ${e.domain} fetched: id ${e.id}, mode ${e.mode}, max_age ${e.maxAge}`);
+  else if (kind === 'sts-policy-fetch-failed') logger.warn({ event: kind, ...fields }, `MTA-STS policy fetch for ${e.domain} failed (${e.result}): ${e.reason}${e.cacheKept ? '; cached policy still enforced' : ''}`);
+  else logger.warn({ event: kind, ...fields }, `MTA-STS TXT lookup for ${e.domain} failed: ${e.detail}${e.cacheUsed ? '; cached policy still enforced' : ''}`);
+}
+
+export interface DelivererDeps {
+  logger: pino.Logger;
+  dns?: DnsLookup;
+  /** Port of the MTA-STS policy servers (the lab's HTTPS server); default 443. */
+  stsPort?: number;
+}
+
+/** MTA-STS resolver and TLSRPT recorder as the config asks (either may be off). */
+async function policyServices(config: RelayConfig, dns: DnsLookup, deps: DelivererDeps, session: SessionSettings): Promise<{ sts: StsSetup | null; store: TlsrptStore | null; recorder: TlsrptRecorder | null }> {
+  const sts = await createStsFromConfig(config, dns, { onEvent: (e) => logStsEvent(deps.logger, e), ...(deps.stsPort ? { port: deps.stsPort } : {}) });
+  for (const w of sts?.warnings ?? []) deps.logger.warn({ event: 'sts-cache' }, w);
+  if (!config.tlsrpt.record) return { sts, store: null, recorder: null };
+  const store = await TlsrptStore.open(config.spool);
+  const recorder = new TlsrptRecorder({
+    store, trustAnchors: session.trustAnchors,
+    onError: (err) => deps.logger.warn({ event: 'tlsrpt-store', err: err.message }, `TLSRPT attempt not recorded: ${err.message}`),
+  });
+  return { sts, store, recorder };
+}
+
+export async function createDeliverer(config: RelayConfig, deps: DelivererDeps): Promise<Deliverer> {
   const options = deliveryOptionsFrom(config);
   const ownDns = deps.dns ? null : await buildDnsClient(config);
   const dns: DnsLookup = deps.dns ?? (ownDns as DnsClient);
   const pool = new SessionPool(options.reuse);
+  const session = await buildSessionSettings(config, options);
+  const { sts, store, recorder } = await policyServices(config, dns, deps, session);
+  const route = await buildRouteContext(config, dns, options);
   const engine: EngineDeps = {
-    route: await buildRouteContext(config, dns, options),
-    session: await buildSessionSettings(config, options),
-    pool, logger: deps.logger, mxSessionLimit: options.mxSessionLimit,
+    route: sts ? { ...route, sts: (hop) => sts.resolver.resolve(hop) } : route,
+    session, pool, logger: deps.logger, mxSessionLimit: options.mxSessionLimit, tlsrpt: recorder,
   };
   return {
     deliver: (job) => deliverJob(engine, job),
     close: async () => {
       pool.close();
+      await sts?.resolver.idle();
+      await store?.close();
       if (ownDns) await ownDns.close();
     },
   };

@@ -16,7 +16,12 @@
  * - the MX session limit counts sessions that reached the server;
  * - at `may` only, a handshake failure is followed by one plaintext attempt
  *   to the same address (smtp-session.ts), logged as `tls-fallback`;
- * - a message body that cannot be opened defers with 4.3.0 (local error).
+ * - a message body that cannot be opened defers with 4.3.0 (local error);
+ * - the policy of each host arrives decided (route.ts: core/policy, then
+ *   core/sts-precedence); nothing here chooses between DANE and MTA-STS;
+ *   every new session and every host a policy refused is recorded
+ *   for TLSRPT (`deps.tlsrpt`, RFC 8460 §4), a pooled session is not a new
+ *   negotiation and is not recorded again.
  */
 import type pino from 'pino';
 import { endOfWalk, nextMove, recordHost, startHostWalk, type HostResult } from '../core/host-walk.ts';
@@ -28,6 +33,7 @@ import { planRoute, type RouteContext, type SkipEntry, type Target } from './rou
 import { openVerifiedSession, type SessionSettings } from './smtp-session.ts';
 import { poolKey, type SessionPool } from './session-pool.ts';
 import type { SendResult, SmtpSession } from './session.ts';
+import type { AttemptSite, TlsrptRecorder } from '../tlsrpt/recorder.ts';
 
 export interface EngineDeps {
   route: RouteContext;
@@ -35,6 +41,8 @@ export interface EngineDeps {
   pool: SessionPool;
   logger: pino.Logger;
   mxSessionLimit: number;
+  /** TLSRPT attempt recording (tlsrpt.record); null: off. */
+  tlsrpt?: TlsrptRecorder | null;
   now?: () => number;
 }
 
@@ -44,16 +52,19 @@ interface TargetResult { outcomes: Map<string, AttemptOutcome>; nextHost: Attemp
 
 const hostOf = (t: Target): HostLabel => ({ name: t.mxHost, ip: t.ip, port: t.port });
 
+const siteOf = (t: Target): AttemptSite => ({ nextHop: t.nextHop, mxHost: t.mxHost, ip: t.ip, sourced: t.sourced, sts: t.sts, dane: t.facts.dane });
+
 /** A session for the target: an idle pooled one (after RSET) or a new verified one. */
 async function sessionFor(deps: EngineDeps, log: DeliveryLog, t: Target, key: string): Promise<{ session: SmtpSession } | { failed: AttemptOutcome; connected: boolean }> {
   const pooled = deps.pool.enabled ? await deps.pool.acquire(key) : null;
   if (pooled) return { session: pooled };
   const open = await openVerifiedSession(t, deps.session);
+  await deps.tlsrpt?.session(siteOf(t), open);
   if (open.injectionBytes > 0) log.injection(t, open.injectionBytes);
   if (open.kind === 'failed') {
     if (open.tls) log.tls(t, open.tls);
     const dsn = open.outcome.kind === 'sent' ? '4.0.0' : open.outcome.dsn;
-    log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, cause: open.outcome.kind === 'sent' ? 'other' : open.outcome.cause, policy: t.policy });
+    log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn, reason: open.reason, cause: open.outcome.kind === 'sent' ? 'other' : open.outcome.cause, policy: t.policy, policyType: t.sourced.policyType });
     return { failed: open.outcome, connected: open.connected };
   }
   if (open.tls) log.tls(t, open.tls);
@@ -126,7 +137,7 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
   let walk = startHostWalk();
   for (const entry of plan.entries) {
     if (nextMove(walk, entry.kind === 'skip' ? 'skip' : 'host', deps.mxSessionLimit).kind === 'stop') break;
-    if (entry.kind === 'skip') { walk = recordHost(walk, skipped(run.log, entry)); continue; }
+    if (entry.kind === 'skip') { walk = recordHost(walk, await skipped(deps, run.log, plan.nextHop, entry)); continue; }
     const pending = job.recipients.filter((r) => !run.final.has(r));
     if (pending.length === 0) break;
     const r = await tryTarget(deps, run.log, job, entry.target, pending, run.timing);
@@ -137,10 +148,13 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
   return finish(run, end.outcome, end.relay);
 }
 
-/** C4: a host the route skipped; the reason is logged and kept by the walk. */
-function skipped(log: DeliveryLog, e: SkipEntry): HostResult {
+/** C4: a host the route skipped; the reason is logged (and, when a policy refused it, reported) and kept by the walk. */
+async function skipped(deps: EngineDeps, log: DeliveryLog, nextHop: string, e: SkipEntry): Promise<HostResult> {
   const p = e.resolution.policy;
-  log.skipped({ mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, cause: e.cause, ...(p ? { policy: p } : {}) });
+  log.skipped({ mx: e.mxHost, port: e.port, dsn: e.dsn, reason: e.reason, cause: e.cause, ...(p ? { policy: p } : {}), ...(e.sourced ? { policyType: e.sourced.policyType } : {}) });
+  if (e.sourced && e.sts) {
+    await deps.tlsrpt?.skipped({ nextHop, mxHost: e.mxHost, sourced: e.sourced, sts: e.sts, dane: e.resolution.facts?.dane ?? null });
+  }
   return { kind: 'skipped', dsn: e.dsn, reason: e.reason, cause: e.cause, permanent: e.permanent };
 }
 

@@ -134,7 +134,13 @@ export function networkFailure(err: NodemailerError, stage: SmtpStage, timedOut 
   return { kind: 'network', stage, cause, detail };
 }
 
-export interface SetupFailure { outcome: AttemptOutcome; reason: string; handshakeFailed: boolean }
+export interface SetupFailure {
+  outcome: AttemptOutcome;
+  reason: string;
+  handshakeFailed: boolean;
+  /** STARTTLS was not offered, refused, or its handshake failed (TLSRPT `starttls-not-supported`, RFC 8460 §4.3.1). */
+  tlsNotEstablished?: true;
+}
 
 /** An error during connect/greeting/EHLO/STARTTLS → why this address is not used. */
 export function errorToFailure(err: NodemailerError, tap: SessionTap, host: HostLabel): SetupFailure {
@@ -152,10 +158,10 @@ export function errorToFailure(err: NodemailerError, tap: SessionTap, host: Host
       const reason = tap.offeredStarttls()
         ? `TLS is required, but host ${hostName(host)} refused to start TLS: ${reply.text}`
         : `TLS is required, but was not offered by host ${hostName(host)}`;
-      return { outcome: failureOutcome('4.7.4', reason, 'starttls_missing'), reason, handshakeFailed: false };
+      return { outcome: failureOutcome('4.7.4', reason, 'starttls_missing'), reason, handshakeFailed: false, tlsNotEstablished: true };
     }
     const reason = 'Cannot start TLS: handshake failure';
-    return { outcome: failureOutcome('4.7.5', `${reason} with ${hostName(host)}`, 'tls_failure'), reason, handshakeFailed: true };
+    return { outcome: failureOutcome('4.7.5', `${reason} with ${hostName(host)}`, 'tls_failure'), reason, handshakeFailed: true, tlsNotEstablished: true };
   }
   if (reply) {
     const stage: SmtpStage = tap.stage === 'connect' || tap.stage === 'greeting' ? 'greeting' : tap.stage;

@@ -87,6 +87,8 @@ export type OpenResult =
       /** A TCP session was established (counts toward the session limit). */
       connected: boolean;
       injectionBytes: number;
+      /** Required TLS was not established: STARTTLS missing or refused, or the handshake failed (TLSRPT). */
+      tlsNotEstablished?: true;
     };
 
 type Mode = 'require' | 'opportunistic' | 'none';
@@ -182,7 +184,7 @@ function verifyTls(conn: SMTPConnection, policy: ConnectPolicy, s: SessionSettin
   return { protocol: sock.getProtocol(), cipher: name, ...(bits !== undefined ? { bits } : {}), verdict, chain };
 }
 
-function failed(outcome: AttemptOutcome, reason: string, connected: boolean, injectionBytes: number, info?: TlsSessionInfo): OpenResult {
+function failed(outcome: AttemptOutcome, reason: string, connected: boolean, injectionBytes: number, info?: TlsSessionInfo): Extract<OpenResult, { kind: 'failed' }> {
   return { kind: 'failed', outcome, reason, connected, injectionBytes, ...(info ? { tls: info } : {}) };
 }
 
@@ -192,7 +194,7 @@ async function attempt(t: SessionTarget, s: SessionSettings, mode: Mode): Promis
   if (err) {
     conn.close();
     const f = errorToFailure(err, tap, host);
-    return { ...failed(f.outcome, f.reason, tap.connected, tap.injectionBytes), handshakeFailed: f.handshakeFailed };
+    return { ...failed(f.outcome, f.reason, tap.connected, tap.injectionBytes), handshakeFailed: f.handshakeFailed, ...(f.tlsNotEstablished ? { tlsNotEstablished: true as const } : {}) };
   }
   const connection = ++connections;
   const verified = verifyTls(conn, t.policy, s);
@@ -201,7 +203,7 @@ async function attempt(t: SessionTarget, s: SessionSettings, mode: Mode): Promis
     // C14: defensive — requireTLS should have failed already; never continue in plaintext.
     conn.quit();
     const reason = `TLS is required, but was not offered by host ${hostName(host)}`;
-    return failed(failureOutcome('4.7.4', reason, 'starttls_missing'), reason, true, tap.injectionBytes);
+    return { ...failed(failureOutcome('4.7.4', reason, 'starttls_missing'), reason, true, tap.injectionBytes), tlsNotEstablished: true };
   }
   if (info && !info.verdict.authenticated) {
     conn.quit(); // C16: the server never sees MAIL FROM

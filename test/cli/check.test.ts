@@ -168,7 +168,7 @@ describe('dane-relay check (CLI)', () => {
     assert.deepEqual(Object.keys(report).sort(), ['dnssecProbe', 'domains', 'exitCode', 'level', 'summary', 'version']);
     const d = report.domains[0] as DomainReport;
     assert.deepEqual(Object.keys(d).sort(), ['deliverVia', 'domain', 'dsn', 'hosts', 'mx', 'nextHop', 'notes', 'policy', 'reason', 'verdict']);
-    assert.deepEqual(Object.keys(d.hosts[0] ?? {}).sort(), ['addresses', 'connections', 'host', 'policy', 'port', 'preference', 'skipped', 'tlsa']);
+    assert.deepEqual(Object.keys(d.hosts[0] ?? {}).sort(), ['addresses', 'connections', 'host', 'policy', 'port', 'preference', 'skipped', 'source', 'tlsa']);
     assert.deepEqual(Object.keys(firstConnection(d) ?? {}).sort(), [
       'chain', 'detail', 'dsn', 'feature', 'injectionBytes', 'ip', 'matched', 'plaintextFallback', 'port', 'reason', 'sni', 'state', 'tls', 'verdict',
     ]);

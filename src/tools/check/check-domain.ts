@@ -14,12 +14,19 @@
  * - The presented chain is the one the relay's own session verified
  *   (`TlsSessionInfo.chain`); its TLSA marks are computed with core functions
  *   (marks.ts). The TLS state, match and verdict are the session's.
+ * - MTA-STS: the plan carries the policy source of each host
+ *   (core/sts-precedence); the report shows the STS record and policy
+ *   (`sts`), each host's source and policy type (`source`), and under
+ *   `testing` what enforce would have said of the presented chain
+ *   (`stsTesting`, core verifyPeer; reported only, as the relay does).
  * - Verdicts: verdict.ts. Never throws for DNS/TLS/SMTP outcomes.
  */
 import type { DnsLookup, MxRecord } from '../../core/dns-result.ts';
 import type { PeerAuthentication, UsableTlsa } from '../../core/effective-policy.ts';
 import { isNullMx } from '../../core/mx-order.ts';
 import { featureStatus } from '../../core/policy.ts';
+import { verifyPeer } from '../../core/verify-peer.ts';
+import { describeSourcedPolicy, describeStsState } from '../../sts/describe.ts';
 import { usesDane, type TlsLevel } from '../../core/tls-level.ts';
 import { openVerifiedSession, planRoute, type RoutePlan, type SessionSettings, type Target } from '../../outbound/create-deliverer.ts';
 import { lookupAddresses } from '../../outbound/host-lookup.ts';
@@ -88,6 +95,7 @@ function newHost(e: Target | SkipEntry, plan: Entries, mx: MxReport): HostReport
     addresses: { list: [], secure: facts ? facts.addressesSecure : null },
     tlsa: tlsaReport(facts?.dane ?? null, e.port, noLookupWhy(facts, plan.destination.level)),
     policy: 'kind' in e ? (e.resolution.policy ? policyReport(e.resolution.policy) : null) : policyReport(e.policy),
+    ...(e.sourced ? { source: describeSourcedPolicy(host, e.sourced) } : {}),
     skipped: 'kind' in e ? { dsn: e.dsn, reason: e.reason } : null,
     connections: [],
   };
@@ -98,6 +106,16 @@ function chainReport(t: Target, info: TlsSessionInfo): ChainReport {
   const usable: UsableTlsa[] = t.facts.dane?.kind === 'records' ? t.facts.dane.usable : [];
   if (!info.chain) return { source: 'session', certificates: [], error: 'the session did not expose its chain' };
   return { source: 'session', certificates: markChain(info.chain.certificates, usable) };
+}
+
+/** RFC 8461 §5 testing: what enforce would have said of the chain this session presented (report only). */
+function stsTestingNote(deps: CheckDeps, t: Target, info: TlsSessionInfo | null): string | undefined {
+  const testing = t.sourced.stsTesting;
+  if (!testing) return undefined;
+  if (!testing.mxAllowed) return 'MTA-STS testing: enforce would refuse this host (MX matches no policy pattern)';
+  if (!info?.chain) return 'MTA-STS testing: enforce would refuse this host (no TLS)';
+  const v = verifyPeer(testing.auth, info.chain, { now: (deps.session.now ?? (() => new Date()))(), trustAnchors: deps.session.trustAnchors });
+  return v.authenticated ? 'MTA-STS testing: enforce would pass (PKIX, name matches)' : `MTA-STS testing: enforce would refuse this host: ${v.reason ?? 'not authenticated'}`;
 }
 
 /** Connect to one address as the relay would; QUIT right after verification. */
@@ -121,6 +139,8 @@ async function checkAddress(deps: CheckDeps, t: Target): Promise<{ report: Addre
     plaintextFallback: open.kind === 'open' && open.plaintextFallback,
     injectionBytes: open.injectionBytes,
   };
+  const testing = stsTestingNote(deps, t, info);
+  if (testing) report.stsTesting = testing;
   return { report, attempt };
 }
 
@@ -183,6 +203,7 @@ export async function checkDomain(deps: CheckDeps, domain: string): Promise<Doma
   const v = domainVerdict(steps, deps.mxSessionLimit, plan.nextHop);
   return {
     ...base, verdict: v.verdict, reason: v.reason, dsn: v.dsn, deliverVia: v.deliverVia, notes: notesOf(plan, hosts),
-    policy: { level: plan.destination.level, source: plan.destination.source }, hosts,
+    policy: { level: plan.destination.level, source: plan.destination.source },
+    ...(plan.sts ? { sts: describeStsState(plan.nextHop, plan.sts) } : {}), hosts,
   };
 }

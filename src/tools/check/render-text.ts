@@ -71,6 +71,7 @@ function addressLines(a: AddressReport, host: string, p: Palette): string[] {
   }
   if (a.reason) lines.push(`  ${a.verdict === 'fail' ? p.bad(clean(a.reason)) : p.warn(clean(a.reason))}${a.dsn ? ` (${a.dsn})` : ''}`);
   if (a.detail) lines.push(`  ${clean(a.detail)}`);
+  if (a.stsTesting) lines.push(`  ${clean(a.stsTesting)}`);
   return lines;
 }
 
@@ -87,6 +88,7 @@ function hostLines(h: HostReport, p: Palette): string[] {
     lines.push(`  policy ${q.level} (tls=${q.feature}, dane=${q.daneResult}): ${what}`);
     lines.push(p.dim(`    ${clean(q.reason)}`));
   }
+  if (h.source) lines.push(`  source: ${clean(h.source)}`);
   if (h.skipped) lines.push(`  ${p.bad('skipped')}: ${clean(h.skipped.reason)} (${h.skipped.dsn})`);
   for (const a of h.connections) lines.push(...addressLines(a, h.host, p).map((l) => `  ${l}`));
   return lines;
@@ -97,6 +99,7 @@ function domainLines(d: DomainReport, p: Palette): string[] {
   const mx = d.mx.records.map((r) => `${r.preference} ${clean(r.host)}`).join(', ');
   lines.push(`  MX (${clean(d.mx.dnssec)})${mx ? `: ${mx}` : ''}`);
   if (d.policy) lines.push(p.dim(`  policy ${d.policy.level} (from ${clean(d.policy.source)})`));
+  if (d.sts) lines.push(`  ${clean(d.sts)}`);
   for (const h of d.hosts) lines.push(...hostLines(h, p).map((l) => `  ${l}`));
   for (const n of d.notes) lines.push(`  note: ${clean(n)}`);
   if (d.verdict === 'pass') lines.push(`  verdict: ${p.good('pass')}, deliverable via ${clean(d.deliverVia)}`);

@@ -21,6 +21,9 @@
  *   dns.dnssec_probe.on_failure is `refuse`, the check stops with status 2
  *   (every answer would look insecure and DANE would "pass" vacuously);
  *   otherwise it goes on with a warning.
+ * - MTA-STS (`sts.enabled`): the relay's resolver (sts/create.ts), with a
+ *   cache in a temporary directory removed at the end: the check fetches
+ *   the policy fresh and never touches the relay's spool.
  * - Exit status: 0 every domain `pass`; 1 some domain `degraded` or `fail`
  *   (DANE failure, bogus DNS, null MX / NXDOMAIN, nothing deliverable);
  *   2 usage or operational error (no domain, unreadable list or
@@ -28,8 +31,9 @@
  * - Everything it opens (DNS sockets, SMTP sessions) is closed before it
  *   returns. No mail is ever sent.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { dnssecGuard } from '../../core/dnssec-guard.ts';
 import { usesDane, type TlsLevel } from '../../core/tls-level.ts';
 import { daneRequired, probeOf } from '../../health/dnssec-guard.ts';
@@ -37,6 +41,7 @@ import { loadConfig, type RelayConfig } from '../../config/load.ts';
 import { probeDnssec, type DnsClient } from '../../dns/index.ts';
 import { buildDnsClient, buildRouteContext, buildSessionSettings } from '../../outbound/create-deliverer.ts';
 import type { RouteContext } from '../../outbound/route.ts';
+import { createStsFromConfig, type StsSetup } from '../../sts/create.ts';
 import { checkDomain, type CheckDeps } from './check-domain.ts';
 import { mergeDomains, parseDomainList } from './domain-list.ts';
 import { renderText } from './render-text.ts';
@@ -53,6 +58,8 @@ export interface CheckOptions {
   caFile?: string;
   level?: TlsLevel;
   timeoutSeconds?: number;
+  /** Port of the MTA-STS policy servers (tests and the lab); default 443. */
+  stsPort?: number;
 }
 
 export interface CheckIo {
@@ -126,7 +133,7 @@ function internalFailure(domain: string, err: unknown): DomainReport {
   };
 }
 
-async function checkAll(config: RelayConfig, dns: DnsClient, opts: CheckOptions, domains: string[]): Promise<{ report: CheckReport; internal: boolean }> {
+async function checkAll(config: RelayConfig, dns: DnsClient, opts: CheckOptions, domains: string[], sts: StsSetup | null): Promise<{ report: CheckReport; internal: boolean }> {
   const probe = await probeDnssec(dns, probeOf(config));
   // C6: the relay's own start-up decision, for the level this check applies.
   const required = opts.level !== undefined ? usesDane(opts.level) : daneRequired(config);
@@ -134,8 +141,9 @@ async function checkAll(config: RelayConfig, dns: DnsClient, opts: CheckOptions,
   if (guard.kind === 'refuse') {
     throw new UsageError(`${guard.reason} (dns.dnssec_probe.on_failure=refuse; use a validating resolver on loopback, --resolver HOST:PORT)`);
   }
+  const route = forceLevel(await buildRouteContext(config, dns), opts.level);
   const deps: CheckDeps = {
-    route: forceLevel(await buildRouteContext(config, dns), opts.level),
+    route: sts ? { ...route, sts: (hop) => sts.resolver.resolve(hop) } : route,
     session: await buildSessionSettings(config),
     mxSessionLimit: config.delivery.mx_session_limit,
   };
@@ -154,11 +162,15 @@ async function checkAll(config: RelayConfig, dns: DnsClient, opts: CheckOptions,
 /** Run the command; returns the exit status (see the module contract). */
 export async function runCheck(opts: CheckOptions, io: CheckIo): Promise<0 | 1 | 2> {
   let dns: DnsClient | null = null;
+  let stsDir: string | null = null;
   try {
     const domains = await domainsOf(opts);
     const config = checkConfig(opts);
     dns = await buildDnsClient(config);
-    const { report } = await checkAll(config, dns, opts, domains);
+    // MTA-STS as the relay would apply it, fetched fresh into a private cache (the relay's spool is left alone).
+    stsDir = await mkdtemp(join(tmpdir(), 'dane-relay-check-sts-'));
+    const sts = await createStsFromConfig({ ...config, spool: stsDir }, dns, opts.stsPort ? { port: opts.stsPort } : {});
+    const { report } = await checkAll(config, dns, opts, domains, sts);
     io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, io.color));
     return report.exitCode;
   } catch (err) {
@@ -166,5 +178,6 @@ export async function runCheck(opts: CheckOptions, io: CheckIo): Promise<0 | 1 |
     return 2;
   } finally {
     if (dns) await dns.close();
+    if (stsDir) await rm(stsDir, { recursive: true, force: true });
   }
 }

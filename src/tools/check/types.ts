@@ -102,6 +102,8 @@ export interface AddressReport {
   chain: ChainReport | null;
   plaintextFallback: boolean;
   injectionBytes: number;
+  /** MTA-STS testing: what enforce would have said of this session (reported only, RFC 8461 §5). */
+  stsTesting?: string;
 }
 
 export interface HostReport {
@@ -111,6 +113,8 @@ export interface HostReport {
   addresses: { list: string[]; secure: boolean | null };
   tlsa: TlsaReport;
   policy: PolicyReport | null;
+  /** Which policy source governs the host (core/sts-precedence): `policy_type=… source=… -> …`. */
+  source?: string;
   /** The host is not used at all (TLSA lookup error, no address, dane-only…). */
   skipped: { dsn: string; reason: string } | null;
   connections: AddressReport[];
@@ -135,6 +139,8 @@ export interface DomainReport {
   deliverVia: string | null;
   notes: string[];
   policy: { level: TlsLevel; source: string } | null;
+  /** The MTA-STS record and policy as the relay sees them, when a host needed them (sts/describe.ts). */
+  sts?: string;
   mx: MxReport;
   hosts: HostReport[];
 }

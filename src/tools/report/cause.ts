@@ -8,6 +8,8 @@
  * unknown shapes become `other`. Rules, first match wins:
  * - text "TLSA lookup error"                          → tlsa_lookup_failure (C4, 4.7.5)
  * - text "dane-only"                                  → dane_required (C19)
+ * - text "MTA-STS policy lookup error"                → sts_policy_failure
+ * - text "does not match MTA-STS policy"              → sts_mx_mismatch (RFC 8461 §4.1)
  * - 4.7.5 + "certificate not verified"                → tlsa_mismatch (C16; Postfix says the same for PKIX levels)
  * - 4.7.4, or "TLS is required, but was not offered"  → starttls_missing (C14)
  * - other 4.7.x                                       → tls_failure
@@ -26,6 +28,8 @@ export function classifyCause(dsn: string | undefined, text: string): RefusalCau
   const d = dsn ?? '';
   if (t.includes('tlsa lookup error')) return 'tlsa_lookup_failure';
   if (t.includes('dane-only')) return 'dane_required';
+  if (t.includes('mta-sts policy lookup error')) return 'sts_policy_failure';
+  if (t.includes('does not match mta-sts policy')) return 'sts_mx_mismatch';
   if (d === '4.7.5' && t.includes('certificate not verified')) return 'tlsa_mismatch';
   if (d === '4.7.4' || t.includes('tls is required, but was not offered')) return 'starttls_missing';
   if (/^4\.7\.\d+$/.test(d)) return 'tls_failure';
