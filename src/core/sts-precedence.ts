@@ -25,8 +25,8 @@
  *    to check after the session, for the TLSRPT report only (§5);
  * 7. otherwise the level default.
  * `policyType` is what TLSRPT files the attempt under (RFC 8460 §4.4);
- * `skip` says, typed, why a `skip` policy refuses the host (TLSRPT result
- * types and logs read it; nobody re-derives it from DSN codes).
+ * A `skip` policy carries its typed `cause` (`skipReason`): TLSRPT result
+ * types, metrics and logs read it; nobody re-derives it from DSN codes.
  * Pure.
  */
 import type { EffectivePolicy, PeerAuthentication } from './effective-policy.ts';
@@ -57,18 +57,22 @@ export interface PolicySourceInput {
 }
 
 /**
- * Why a host is not used (set exactly when `policy.kind === 'skip'`):
- * `tlsa-lookup-failed` (C4), `dane-required` (dane-only without usable TLSA,
- * C19), `sts-mx-mismatch` (RFC 8461 §4.1), `sts-lookup-failed` (the
+ * Why a policy refused a host: the `cause` of a `skip` policy (core/refusal-cause.ts):
+ * `tlsa_lookup_failure` (C4), `dane_required` (dane-only without usable TLSA,
+ * C19), `sts_mx_mismatch` (RFC 8461 §4.1), `sts_policy_failure` (the
  * `_mta-sts` TXT lookup failed with nothing cached, non-negotiable 1).
  */
-export type PolicySkipReason = 'tlsa-lookup-failed' | 'dane-required' | 'sts-mx-mismatch' | 'sts-lookup-failed';
+export type PolicySkipReason = Extract<EffectivePolicy, { kind: 'skip' }>['cause'];
+
+/** The typed reason a policy refused the host, or null when it did not. */
+export function skipReason(s: SourcedPolicy): PolicySkipReason | null {
+  return s.policy.kind === 'skip' ? s.policy.cause : null;
+}
 
 export interface SourcedPolicy {
   source: PolicySource;
   policy: EffectivePolicy;
   policyType: ReportPolicyType;
-  skip: PolicySkipReason | null;
   /** Under `testing`: what `enforce` would have required, checked after the session for TLSRPT only. */
   stsTesting: { mxAllowed: boolean; auth: PeerAuthentication } | null;
 }
@@ -81,12 +85,6 @@ function norm(name: string): string {
 
 function daneType(base: EffectivePolicy): ReportPolicyType {
   return base.kind === 'connect' && base.tlsaBase !== null ? 'tlsa' : 'no-policy-found';
-}
-
-/** A skip from core/policy.ts: a failed TLSA lookup (C4) or a dane-only refusal (C19). */
-function baseSkip(base: EffectivePolicy): PolicySkipReason | null {
-  if (base.kind !== 'skip') return null;
-  return base.daneResult === 'tempfail' ? 'tlsa-lookup-failed' : 'dane-required';
 }
 
 function skipFor(base: EffectivePolicy, dsn: string, message: string, cause: 'sts_policy_failure' | 'sts_mx_mismatch'): EffectivePolicy {
@@ -120,13 +118,13 @@ export function needsStsState(localEntry: boolean, base: EffectivePolicy): boole
 
 export function choosePolicySource(input: PolicySourceInput): SourcedPolicy {
   const { base, sts, mxHost } = input;
-  const plain = (source: PolicySource, policyType: ReportPolicyType): SourcedPolicy => ({ source, policy: base, policyType, skip: baseSkip(base), stsTesting: null });
+  const plain = (source: PolicySource, policyType: ReportPolicyType): SourcedPolicy => ({ source, policy: base, policyType, stsTesting: null });
   if (input.localEntry) return plain('local', daneType(base)); // 1: local table overrides every source
   if (base.kind === 'skip') return plain('dane', 'tlsa'); // 2: C4/C19, never rescued by STS
   if (base.auth.kind === 'dane') return plain('dane', 'tlsa'); // 3: C28, RFC 8461 §2
   if (sts.kind === 'tempfail') {
     // 4: non-negotiable 1: a failed _mta-sts lookup is not "no policy".
-    return { source: 'sts', policy: skipFor(base, '4.4.3', `MTA-STS policy lookup error: ${sts.detail}`, 'sts_policy_failure'), policyType: 'sts', skip: 'sts-lookup-failed', stsTesting: null };
+    return { source: 'sts', policy: skipFor(base, '4.4.3', `MTA-STS policy lookup error: ${sts.detail}`, 'sts_policy_failure'), policyType: 'sts', stsTesting: null };
   }
   if (sts.kind === 'none' || sts.policy.mode === 'none') return plain('default', daneType(base));
   const allowed = policyAllowsMx(sts.policy.mx, mxHost);
@@ -136,7 +134,7 @@ export function choosePolicySource(input: PolicySourceInput): SourcedPolicy {
   if (!allowed) {
     // 5: §4.1, the host is not used under enforce.
     const message = `MX host ${norm(mxHost)} does not match MTA-STS policy mx [${sts.policy.mx.join(', ')}]`;
-    return { source: 'sts', policy: skipFor(base, '4.7.5', message, 'sts_mx_mismatch'), policyType: 'sts', skip: 'sts-mx-mismatch', stsTesting: null };
+    return { source: 'sts', policy: skipFor(base, '4.7.5', message, 'sts_mx_mismatch'), policyType: 'sts', stsTesting: null };
   }
-  return { source: 'sts', policy: stsConnect(base, mxHost, sts.policy, sts.from), policyType: 'sts', skip: null, stsTesting: null };
+  return { source: 'sts', policy: stsConnect(base, mxHost, sts.policy, sts.from), policyType: 'sts', stsTesting: null };
 }

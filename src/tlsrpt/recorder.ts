@@ -6,7 +6,7 @@
  *
  * Contract:
  * - `skipped(site)`: a host a policy refused before connecting (typed
- *   `SourcedPolicy.skip`: TLSA lookup failed → `dnssec-invalid`, dane-only →
+ *   `skipReason`: TLSA lookup failed → `dnssec-invalid`, dane-only →
  *   `dane-required`, MTA-STS MX mismatch → `validation-failure`, `_mta-sts`
  *   lookup failed → `sts-policy-fetch-error`);
  * - `session(site, result)`: a new SMTP session (a pooled session is not a
@@ -26,7 +26,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { DaneStatus } from '../core/dane-status.ts';
 import type { EffectivePolicy } from '../core/effective-policy.ts';
-import type { SourcedPolicy, StsState } from '../core/sts-precedence.ts';
+import { skipReason, type SourcedPolicy, type StsState } from '../core/sts-precedence.ts';
 import type { PresentedChain, TlsVerdict } from '../core/tls-verdict.ts';
 import { verifyPeer } from '../core/verify-peer.ts';
 import { tlsrptAttempt } from './attempt.ts';
@@ -67,7 +67,7 @@ function governed(policy: EffectivePolicy, r: SessionResult): Facts | null {
 
 /** RFC 8461 §5 testing: what enforce would have said, for the report only. */
 function testing(t: NonNullable<SourcedPolicy['stsTesting']>, r: SessionResult, ctx: { now: Date; trustAnchors: X509Certificate[] }): Facts | null {
-  if (!t.mxAllowed) return { facts: { kind: 'skipped', why: 'sts-mx-mismatch' }, tlsRequired: true };
+  if (!t.mxAllowed) return { facts: { kind: 'skipped', why: 'sts_mx_mismatch' }, tlsRequired: true };
   if (r.tls?.chain) return { facts: { kind: 'tls', auth: 'pkix', verdict: verifyPeer(t.auth, r.tls.chain, ctx) }, tlsRequired: true };
   if (r.kind === 'open' || r.tlsNotEstablished) return { facts: { kind: 'no-tls' }, tlsRequired: true };
   return null;
@@ -87,7 +87,7 @@ export class TlsrptRecorder {
 
   /** A host a policy refused before any connection. */
   skipped(site: AttemptSite): Promise<void> {
-    const why = site.sourced.skip;
+    const why = skipReason(site.sourced);
     if (why === null) return Promise.resolve();
     return this.write(site, { facts: { kind: 'skipped', why }, tlsRequired: true });
   }

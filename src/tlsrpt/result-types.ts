@@ -21,6 +21,7 @@
  *   §4.3.2.2), whatever the session did (delivery went on without a policy,
  *   RFC 8461 §3.3).
  */
+import type { PolicySkipReason } from '../core/sts-precedence.ts';
 import type { ReportPolicyType } from '../core/sts-precedence.ts';
 import type { TlsVerdict } from '../core/tls-verdict.ts';
 
@@ -62,7 +63,7 @@ export interface TlsrptAttempt {
 }
 
 export type AttemptFacts =
-  | { kind: 'skipped'; why: 'tlsa-lookup-failed' | 'dane-required' | 'sts-mx-mismatch' | 'sts-lookup-failed' }
+  | { kind: 'skipped'; why: PolicySkipReason }
   | { kind: 'no-tls' }
   | { kind: 'tls'; auth: 'none' | 'dane' | 'pkix' | 'fingerprint'; verdict: TlsVerdict };
 
@@ -73,10 +74,10 @@ function fail(resultType: TlsrptResultType, reasonCode?: string): AttemptResult 
 }
 
 const SKIP: Record<Extract<AttemptFacts, { kind: 'skipped' }>['why'], AttemptResult> = {
-  'tlsa-lookup-failed': fail('dnssec-invalid'),
-  'dane-required': fail('dane-required'),
-  'sts-mx-mismatch': fail('validation-failure', 'sts-mx-mismatch'),
-  'sts-lookup-failed': fail('sts-policy-fetch-error', 'txt-lookup-failed'),
+  tlsa_lookup_failure: fail('dnssec-invalid'),
+  dane_required: fail('dane-required'),
+  sts_mx_mismatch: fail('validation-failure', 'sts-mx-mismatch'),
+  sts_policy_failure: fail('sts-policy-fetch-error', 'txt-lookup-failed'),
 };
 
 function pkixFailure(v: TlsVerdict): AttemptResult {

@@ -4,7 +4,7 @@ import type { DaneStatus } from '../../src/core/dane-status.ts';
 import type { DestinationPolicy, EffectivePolicy, UsableTlsa } from '../../src/core/effective-policy.ts';
 import { resolvePolicy, type HostFacts } from '../../src/core/policy.ts';
 import { parseStsPolicy, type StsPolicy } from '../../src/core/sts-policy.ts';
-import { choosePolicySource, needsStsState, type StsState } from '../../src/core/sts-precedence.ts';
+import { skipReason, choosePolicySource, needsStsState, type StsState } from '../../src/core/sts-precedence.ts';
 import type { TlsLevel } from '../../src/core/tls-level.ts';
 
 const REC: UsableTlsa = { usage: 3, selector: 1, matchingType: 1, data: new Uint8Array(32).fill(9) };
@@ -45,9 +45,9 @@ describe('choosePolicySource: local table > DANE > MTA-STS enforce > level defau
     ['RFC 8461 §2, C28: usable DANE TLSA governs even when the MX fails the STS mx patterns', false, base('dane', RECORDS), ENFORCE_OTHER_MX,
       'dane', 'connect required dane sni=mx.example.net feature=dane', 'tlsa', null],
     ['C4: a TLSA lookup failure is not rescued by STS enforce (skip stands)', false, base('dane', TEMPFAIL), ENFORCE,
-      'dane', 'skip 4.7.5', 'tlsa', 'tlsa-lookup-failed'],
+      'dane', 'skip 4.7.5', 'tlsa', 'tlsa_lookup_failure'],
     ['C19: dane-only without TLSA is not rescued by STS enforce', false, base('dane-only', NODATA), ENFORCE,
-      'dane', 'skip 4.7.5', 'tlsa', 'dane-required'],
+      'dane', 'skip 4.7.5', 'tlsa', 'dane_required'],
     ['non-negotiable 6: a local table entry overrides STS (local may stays may)', true, base('may', null), ENFORCE,
       'local', 'connect optional none sni=mx.example.net feature=may', 'no-policy-found', null],
     ['RFC 8461 §4.2: enforce, no TLSA: TLS mandatory, PKIX + MX host name, SNI = MX host', false, base('dane', NODATA), ENFORCE,
@@ -59,7 +59,7 @@ describe('choosePolicySource: local table > DANE > MTA-STS enforce > level defau
     ['RFC 8461 §4.2: enforce applies when the addresses are insecure (C10: no TLSA lookup)', false, base('dane', null, { addressesSecure: false }), ENFORCE,
       'sts', 'connect required pkix[mx.example.net] sni=mx.example.net feature=sts', 'sts', null],
     ['RFC 8461 §4.1: enforce and the MX matches no pattern: host not used (4.7.5)', false, base('dane', NODATA), ENFORCE_OTHER_MX,
-      'sts', 'skip 4.7.5', 'sts', 'sts-mx-mismatch'],
+      'sts', 'skip 4.7.5', 'sts', 'sts_mx_mismatch'],
     ['RFC 8461 §5: testing: the level default stands', false, base('dane', NODATA), TESTING,
       'default', 'connect optional none sni=mx.example.net feature=dane:may', 'sts', null],
     ['RFC 8461 §3.2: mode none: no policy', false, base('dane', NODATA), MODE_NONE,
@@ -67,7 +67,7 @@ describe('choosePolicySource: local table > DANE > MTA-STS enforce > level defau
     ['RFC 8461 §3.3: no STS policy: the level default', false, base('dane', NODATA), NO_STS,
       'default', 'connect optional none sni=mx.example.net feature=dane:may', 'no-policy-found', null],
     ['non-negotiable 1: STS TXT lookup failed, nothing cached: skip 4.4.3, never "no policy"', false, base('dane', NODATA), STS_TEMPFAIL,
-      'sts', 'skip 4.4.3', 'sts', 'sts-lookup-failed'],
+      'sts', 'skip 4.4.3', 'sts', 'sts_policy_failure'],
     ['C28: STS TXT lookup failure does not matter when DANE governs', false, base('dane', RECORDS), STS_TEMPFAIL,
       'dane', 'connect required dane sni=mx.example.net feature=dane', 'tlsa', null],
     ['no STS, unusable TLSA: DANE encrypt, reported as tlsa', false, base('dane', UNUSABLE), NO_STS,
@@ -79,7 +79,7 @@ describe('choosePolicySource: local table > DANE > MTA-STS enforce > level defau
       assert.equal(r.source, source);
       assert.equal(summary(r.policy), expected);
       assert.equal(r.policyType, policyType);
-      assert.equal(r.skip, skip, 'typed skip reason');
+      assert.equal(skipReason(r), skip, 'typed skip reason');
     });
   }
 

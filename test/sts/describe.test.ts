@@ -15,7 +15,7 @@ test('check: the STS state in one line per kind', () => {
 
 test('check: the policy-source decision with policy_type, and the testing note', () => {
   const s: SourcedPolicy = {
-    source: 'default', policyType: 'sts', skip: null, stsTesting: { mxAllowed: false, auth: { kind: 'pkix', referenceNames: ['mx.other.example'] } },
+    source: 'default', policyType: 'sts', stsTesting: { mxAllowed: false, auth: { kind: 'pkix', referenceNames: ['mx.other.example'] } },
     policy: { kind: 'connect', level: 'may', configuredLevel: 'dane', tlsRequired: false, tlsAttempt: true, auth: { kind: 'none' }, sni: 'mx.other.example', tlsaBase: null, feature: 'dane:may', daneResult: 'not_applicable', reason: 'no secure TLSA records' },
   };
   assert.equal(describeSourcedPolicy('mx.other.example', s), 'mx.other.example: policy_type=sts source=default -> connect tls=dane:may: no secure TLSA records [MTA-STS testing: mx does NOT match; reported only]');

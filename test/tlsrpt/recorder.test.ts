@@ -28,8 +28,10 @@ const connect = (over: Partial<Extract<EffectivePolicy, { kind: 'connect' }>>): 
 });
 const SKIP: EffectivePolicy = { kind: 'skip', dsn: '4.7.5', message: 'x', cause: 'sts_mx_mismatch', daneResult: 'not_applicable', level: 'dane' };
 
+/** A site; `skip` sets the refusing policy's typed cause. */
 function site(policy: EffectivePolicy, policyType: ReportPolicyType, skip: PolicySkipReason | null = null, sts: StsState = NONE, stsTesting: SourcedPolicy['stsTesting'] = null): AttemptSite {
-  return { nextHop: 'example.com', mxHost: 'mx.example.com', ip: '192.0.2.7', sourced: { source: 'default', policy, policyType, skip, stsTesting }, sts, dane: null };
+  const p = skip !== null && policy.kind === 'skip' ? { ...policy, cause: skip } : policy;
+  return { nextHop: 'example.com', mxHost: 'mx.example.com', ip: '192.0.2.7', sourced: { source: 'default', policy: p, policyType, stsTesting }, sts, dane: null };
 }
 
 function recorder(anchors: X509Certificate[] = []): { r: TlsrptRecorder; got: TlsrptAttempt[]; errors: Error[] } {
@@ -44,10 +46,10 @@ const verdict = (v: Partial<TlsVerdict>): TlsVerdict => ({ state: 'Verified', au
 
 describe('TlsrptRecorder: refused hosts (typed skip reasons, RFC 8460 §4.3)', () => {
   const rows: Array<[PolicySkipReason, ReportPolicyType, string]> = [
-    ['tlsa-lookup-failed', 'tlsa', 'dnssec-invalid'],
-    ['dane-required', 'tlsa', 'dane-required'],
-    ['sts-mx-mismatch', 'sts', 'validation-failure'],
-    ['sts-lookup-failed', 'sts', 'sts-policy-fetch-error'],
+    ['tlsa_lookup_failure', 'tlsa', 'dnssec-invalid'],
+    ['dane_required', 'tlsa', 'dane-required'],
+    ['sts_mx_mismatch', 'sts', 'validation-failure'],
+    ['sts_policy_failure', 'sts', 'sts-policy-fetch-error'],
   ];
   for (const [why, type, expected] of rows) {
     test(`C4/RFC 8461: skip ${why} is recorded as ${expected} under ${type}`, async () => {
