@@ -106,6 +106,9 @@ async function startLab(dir: string): Promise<Lab> {
   const resolver = await startHostileResolver({
     honest: honestZone(port, Buffer.alloc(32, 0x5a)),
     choose: (q) => {
+      // The MTA-STS TXT lookup (`_mta-sts.DOMAIN`, asked where DANE does not govern) gets the honest
+      // secure denial: this surface attacks the DANE answers; a failed TXT lookup would defer (non-negotiable 1).
+      if (q.type === 'TXT') return { variant: 'honest', params: { n: 0, bytes: new Uint8Array() } };
       const slot = slots.get(`${q.name} ${q.type}`);
       const p = slot && current.input ? current.input[slot] : undefined;
       return p ?? { variant: 'servfail', params: { n: 0, bytes: new Uint8Array() } };
