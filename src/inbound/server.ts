@@ -9,7 +9,8 @@
  *   file is on disk (spool.ts), then `onQueued(id, hint)` runs.
  * - Limits with the standard replies: size `552 5.3.4`, recipients
  *   `452 4.5.3`, clients (`421`), idle timeout (`421`), line length in DATA
- *   `500 5.5.2`; bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
+ *   `500 5.5.2`, command line length `500 5.5.2` and the session goes on
+ *   (command-line.ts); bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
  *   queued (line-check.ts). SMTPUTF8, 8BITMIME, ENHANCEDSTATUSCODES, DSN
  *   announced; SMTPUTF8/8BITMIME carried in the queue record.
  * - A `Received:` header is prepended (received.ts).
@@ -30,6 +31,7 @@ import { storeMessage } from './store-message.ts';
 import { networkMatcher, RELAY_DENIED, type NetworkMatcher } from './access.ts';
 import { BAD_RECIPIENT, BAD_SENDER, validMailbox } from './address.ts';
 import { allowExplicitEnhancedCodes } from './reply-codes.ts';
+import { answerOverlongCommands } from './command-line.ts';
 
 export interface InboundDeps {
   config: RelayConfig;
@@ -69,6 +71,7 @@ export class InboundServer {
 
   constructor(private readonly deps: InboundDeps) {
     allowExplicitEnhancedCodes();
+    answerOverlongCommands();
     this.config = deps.config;
     this.allowed = networkMatcher(deps.config.mynetworks);
     this.users = this.loadUsers(deps.config);
