@@ -12,7 +12,11 @@
  *   `500 5.5.2`, command line length `500 5.5.2` and the session goes on
  *   (command-line.ts); bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
  *   queued (line-check.ts). SMTPUTF8, 8BITMIME, ENHANCEDSTATUSCODES, DSN
- *   announced; SMTPUTF8/8BITMIME carried in the queue record.
+ *   announced; REQUIRETLS (RFC 8689) only after STARTTLS and only when
+ *   inbound TLS is configured (smtp-server refuses the parameter outside
+ *   TLS); SMTPUTF8/8BITMIME, the DSN parameters (RFC 3461) and REQUIRETLS
+ *   carried in the queue record (store-message.ts). More than
+ *   `hopcount_limit` hops: `554 5.4.6 Too many hops`.
  * - A `Received:` header is prepended (received.ts).
  * - One listener per `listen` entry; `max_clients` applies per listener.
  * Failure modes: listen errors reject `listen()`; a spool write error
@@ -160,7 +164,8 @@ export class InboundServer {
       rejectOversized: true,
       hideDSN: false,
       hideENHANCEDSTATUSCODES: false,
-      hideREQUIRETLS: true,
+      // RFC 8689 §4: smtp-server announces REQUIRETLS only inside TLS; without a certificate, never.
+      hideREQUIRETLS: cert === null || key === null,
       disableReverseLookup: true,
       authOptional: true,
       authMethods: ['PLAIN', 'LOGIN'],

@@ -12,12 +12,17 @@
  * - each MX host in order is resolved by host-lookup (addresses, TLSA only
  *   when addresses are secure, policy); unusable hosts stay in the list as
  *   `skip` entries, so the caller can log them and use the last reason;
+ * - an address that is one of the relay's own listeners (`self`, core/self-loop)
+ *   is never a target: a host with only such addresses becomes a permanent
+ *   `skip` 5.4.6 "mail for DOMAIN loops back to myself" (Postfix smtp_addr.c),
+ *   so a next hop that is only us bounces instead of looping;
  * - planning stops once `mxAddressLimit` targets are collected;
  * - no sockets are opened here: `dane-relay check` uses this as is.
  */
 import type { DnsLookup } from '../core/dns-result.ts';
 import type { DestinationPolicy } from '../core/effective-policy.ts';
 import { planMx, type MxHost } from '../core/mx-order.ts';
+import { isOwnListener, loopsBackMessage, type SelfAddresses } from '../core/self-loop.ts';
 import type { HostFacts } from '../core/policy.ts';
 import { lookupTransport, type TransportTable } from '../config/transport-map.ts';
 import { resolveHost, type HostLookupContext, type HostResolution } from './host-lookup.ts';
@@ -30,6 +35,8 @@ export interface RouteContext extends HostLookupContext {
   mxAddressLimit: number;
   /** The destination's policy from the policy table (Postfix smtp_tls_policy_maps); `bracketed` for `[host]:port` next hops. */
   policyFor(nextHop: string, bracketed?: { host: string; port: number }): DestinationPolicy;
+  /** The relay's own listeners: a target among them is a mail loop (5.4.6). */
+  self?: SelfAddresses;
 }
 
 export interface Target {
@@ -100,7 +107,14 @@ export async function planRoute(ctx: RouteContext, domain: string): Promise<Rout
       entries.push({ kind: 'skip', mxHost: h.host, port: list.port, dsn: res.dsn, reason: res.reason, permanent: res.permanent, resolution: res });
       continue;
     }
-    for (const a of res.addresses) {
+    const self = ctx.self;
+    const addresses = self ? res.addresses.filter((a) => !isOwnListener(a.address, list.port, self)) : res.addresses;
+    if (addresses.length === 0) {
+      const loop = { kind: 'skip' as const, dsn: '5.4.6', reason: loopsBackMessage(list.nextHop), permanent: true, facts: res.facts };
+      entries.push({ kind: 'skip', mxHost: h.host, port: list.port, dsn: loop.dsn, reason: loop.reason, permanent: true, resolution: loop });
+      continue;
+    }
+    for (const a of addresses) {
       if (ctx.mxAddressLimit > 0 && targets >= ctx.mxAddressLimit) break;
       targets++;
       entries.push({
