@@ -32,6 +32,12 @@ export interface SchedulerSettings extends BackoffPolicy {
   destinationConcurrency: number;
   scanIntervalMs: number;
   myhostname: string;
+  /** Postfix delay_warning_time (ms); 0 or absent: no delay warnings. */
+  delayWarningMs?: number;
+  /** Postfix bounce_size_limit: RET=FULL returns at most this many bytes; default 50000. */
+  dsnMaxReturned?: number;
+  /** `tls.honor_tls_required_no`: act on a `TLS-Required: No` header (RFC 8689 §5). */
+  honorTlsRequiredNo?: boolean;
 }
 
 export interface SchedulerDeps {

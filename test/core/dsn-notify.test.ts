@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { delayDsnDue, relayedDsnDue, returnedContent, wantsFailureDsn, type Notify } from '../../src/core/dsn-notify.ts';
+import { delayDsnDue, type DelayFacts, relayedDsnDue, returnedContent, wantsFailureDsn, type Notify } from '../../src/core/dsn-notify.ts';
 
 describe('RFC 3461 §4.1: NOTIFY decides which DSNs a recipient gets', () => {
   const failure: Array<[Notify[] | undefined, boolean]> = [
@@ -20,8 +20,8 @@ describe('RFC 3461 §4.1: NOTIFY decides which DSNs a recipient gets', () => {
 });
 
 describe('delay warnings (Postfix delay_warning_time, NOTIFY=DELAY)', () => {
-  const base = { notify: undefined, undelivered: true, warned: false, receivedAt: 0, now: 4 * 3600_000, delayWarningMs: 4 * 3600_000 };
-  const cases: Array<[string, Partial<typeof base> & { notify?: Notify[] | undefined }, boolean]> = [
+  const base: DelayFacts = { notify: undefined, undelivered: true, warned: false, receivedAt: 0, now: 4 * 3600_000, delayWarningMs: 4 * 3600_000 };
+  const cases: Array<[string, Partial<DelayFacts>, boolean]> = [
     ['due: no NOTIFY (Postfix default FAILURE,DELAY), waited the warning time', {}, true],
     ['off by default (0)', { delayWarningMs: 0 }, false],
     ['not yet', { now: 4 * 3600_000 - 1 }, false],
