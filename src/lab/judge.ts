@@ -30,6 +30,8 @@ export interface ObservedDelivery {
   secure: boolean;
   sni: string | null;
   certificate: string | null;
+  /** MAIL FROM carried REQUIRETLS. */
+  requireTls?: boolean;
 }
 
 export interface Observation {
@@ -67,7 +69,7 @@ export function describeExpected(x: Expectation): string {
   const parts: string[] = [x.status];
   if (x.dsn) parts.push(x.dsn.split('.').length < 3 ? `${x.dsn}.*` : x.dsn);
   if (x.tlsState) parts.push(x.tlsState);
-  if (x.status === 'sent') parts.push(`→ ${x.deliveredTo ?? 'mx1'}${x.plaintextAllowed ? '' : ' (TLS)'}`);
+  if (x.status === 'sent') parts.push(`→ ${x.deliveredTo ?? 'mx1'}${x.plaintextAllowed ? '' : ' (TLS)'}${x.requireTls ? ' REQUIRETLS' : ''}`);
   return parts.join(' ');
 }
 
@@ -75,7 +77,7 @@ export function describeObserved(o: Observation, leak: boolean): string {
   if (!o.outcome) return 'no outcome (timeout)';
   const parts: string[] = [o.outcome.status, o.outcome.dsn];
   if (o.outcome.tlsState) parts.push(o.outcome.tlsState);
-  for (const d of o.deliveries) parts.push(`→ ${d.label} (${d.secure ? 'TLS' : 'plaintext'}${d.sni ? `, sni=${d.sni}` : ''})`);
+  for (const d of o.deliveries) parts.push(`→ ${d.label} (${d.secure ? 'TLS' : 'plaintext'}${d.sni ? `, sni=${d.sni}` : ''}${d.requireTls ? ', REQUIRETLS' : ''})`);
   if (o.proxy?.sawMessageInClear) parts.push('attacker read the message');
   if (leak) parts.push('PLAINTEXT LEAK');
   return parts.join(' ');
@@ -113,6 +115,7 @@ function outcomeProblems(x: Expectation, o: Observation, domain: string): string
     const got = o.deliveries.find((d) => d.label === target);
     if (!got) p.push(`message did not reach ${target}`);
     if (got && x.sni && got.sni !== expectedName(x.sni, domain)) p.push(`SNI ${got.sni ?? 'none'}, expected ${expectedName(x.sni, domain)}`);
+    if (got && x.requireTls && got.requireTls !== true) p.push('REQUIRETLS was not passed on to the next hop');
   }
   return p;
 }

@@ -44,6 +44,8 @@ export interface Expectation {
   plaintextAllowed?: boolean;
   /** The relay must log a `starttls-injection` event (C32). */
   injectionLogged?: boolean;
+  /** The delivered message must carry REQUIRETLS on MAIL FROM (RFC 8689 §4.2.1). */
+  requireTls?: boolean;
 }
 
 export interface ScenarioContext {
@@ -87,6 +89,8 @@ export interface Scenario {
   attacker?: AttackerDecl;
   /** Relay `tls.dane_insecure_mx_policy` for this scenario (scenarios are grouped per relay). Default `dane`. */
   insecureMxPolicy?: InsecureMxPolicy;
+  /** How the lab submits the message: `requireTls` = over STARTTLS with MAIL FROM … REQUIRETLS (RFC 8689). */
+  submit?: { requireTls?: boolean };
   build(ctx: ScenarioContext): Promise<ScenarioBuild>;
   expect: Expectation;
 }

@@ -10,6 +10,7 @@ import type { Scenario } from './scenario-types.ts';
 import { dnsScenarios } from './scenarios-dns.ts';
 import { tlsaScenarios } from './scenarios-tlsa.ts';
 import { transportScenarios } from './scenarios-transport.ts';
+import { requireTlsScenarios } from './scenarios-requiretls.ts';
 
 function numbered(list: Scenario[]): Scenario[] {
   return list.map((s, i) => ({ ...s, name: `s${String(i + 1).padStart(2, '0')}-${s.name}` }));
@@ -17,7 +18,7 @@ function numbered(list: Scenario[]): Scenario[] {
 
 /** The whole matrix (a fresh array each call). */
 export function allScenarios(): Scenario[] {
-  return numbered([...tlsaScenarios, ...transportScenarios, ...dnsScenarios]);
+  return numbered([...tlsaScenarios, ...transportScenarios, ...dnsScenarios, ...requireTlsScenarios]);
 }
 
 /** The scenario named `key` (see the module contract), or undefined. */

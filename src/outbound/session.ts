@@ -62,6 +62,7 @@ export function rcptDsnArgs(p: { notify?: string[]; orcpt?: string } | undefined
 /** nodemailer internals this adapter relies on (pinned by test/outbound/dsn-params.test.ts). */
 interface ConnInternals {
   _getDsnRcptToArgs(): string;
+  _ehloLines?: unknown[];
   _recipientQueue?: string[];
   _supportedExtensions?: unknown;
 }
@@ -143,7 +144,8 @@ export class SmtpSession {
     const envelope = {
       from: env.sender === '' ? '' : env.sender, to: env.recipients, size: env.size, use8BitMime: env.eightBit,
       // nodemailer sends RET/ENVID only when the server offers DSN; the object also makes it call _getDsnRcptToArgs.
-      ...(env.dsn && (env.dsn.ret || env.dsn.envid !== undefined) ? { dsn: { ...(env.dsn.ret ? { ret: env.dsn.ret } : {}), ...(env.dsn.envid !== undefined ? { envid: env.dsn.envid } : {}) } } : {}),
+      // Only when the server really offers DSN: nodemailer's own test also matches the word in a host name.
+      ...(env.dsn && (env.dsn.ret || env.dsn.envid !== undefined) && this.offers('DSN') ? { dsn: { ...(env.dsn.ret ? { ret: env.dsn.ret } : {}), ...(env.dsn.envid !== undefined ? { envid: env.dsn.envid } : {}) } } : {}),
       ...(env.requireTls ? { requireTLSExtensionEnabled: true } : {}),
     };
     return new Promise((resolve) => {
@@ -175,10 +177,18 @@ export class SmtpSession {
     return f.kind === 'network' ? { kind: 'broken', stage: f.stage, cause: f.cause, detail: f.detail } : { kind: 'local', detail: err.message };
   }
 
-  /** Whether the server's EHLO (the one inside TLS, C32) offered `extension`; nodemailer keeps the list privately. */
+  /**
+   * Whether the server's last EHLO reply (the one inside TLS, C32) has a line
+   * whose keyword is `extension`. Read from nodemailer's `_ehloLines` (that
+   * reply's lines, greeting line removed), never from its
+   * `_supportedExtensions`: that list is filled by a search for the word
+   * anywhere in the reply, so a greeting such as `250-mx-requiretls.example`
+   * counts as offering REQUIRETLS (found by the lab, s44), and it is never
+   * emptied between EHLOs.
+   */
   offers(extension: string): boolean {
-    const list = (this.conn as unknown as { _supportedExtensions?: unknown })._supportedExtensions;
-    return Array.isArray(list) && list.includes(extension);
+    const lines = (this.conn as unknown as ConnInternals)._ehloLines;
+    return Array.isArray(lines) && lines.some((l) => typeof l === 'string' && l.split(/\s+/)[0]?.toUpperCase() === extension);
   }
 
   /** RSET; false (and the session closed) unless the server answered 2xx. */

@@ -136,6 +136,20 @@ describe('RFC 8689 §4.2.1: REQUIRETLS toward the next hop', () => {
   });
 });
 
+describe('nodemailer finds extensions by searching the whole EHLO reply: we read the keywords', () => {
+  test('a host named mx-requiretls-dsn that offers neither gets no REQUIRETLS message (5.7.30) and no DSN parameters', async () => {
+    let mx!: MxServer;
+    const name = 'mx-requiretls-dsn.dane.test';
+    const rt = await deliver((p) => zones(p), async (lab) => { mx = await addMx(lab, { host: '127.0.0.2', cert: cert1, dsn: false, name }); }, (d) => ({ ...d, requireTls: true }));
+    assert.ok(rt.out.every((o) => o.status !== 'sent'), 'never sent');
+    assert.equal(mx.stats.mailFrom, 0, 'REQUIRETLS never sent to it');
+    assert.ok(rt.events.some((e) => e.event === 'host-skipped' && /does not offer REQUIRETLS/.test(String(e.reason))));
+    const plain = await deliver((p) => zones(p), async (lab) => { mx = await addMx(lab, { host: '127.0.0.2', cert: cert1, dsn: false, name }); }, withDsn);
+    assert.deepEqual(plain.out.map((o) => [o.status, o.hopOffersDsn]), [['sent', false], ['sent', false]]);
+    assert.deepEqual(mx.stats.messages[0]?.envelope?.rcptDsn, [null, null], 'no NOTIFY/ORCPT (they would be refused)');
+  });
+});
+
 describe('RFC 8689 §4.2: TLS-Required: No (tls.honor_tls_required_no)', () => {
   test('a DANE host with a wrong key: the message with TLS-Required: No is delivered at level may, logged', async () => {
     let mx!: MxServer;

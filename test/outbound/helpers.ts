@@ -41,6 +41,8 @@ export interface MxOptions {
   dsn?: boolean;
   /** true: REQUIRETLS offered in the EHLO inside TLS (RFC 8689). Default false. */
   requireTls?: boolean;
+  /** Host name in the greeting and EHLO reply. */
+  name?: string;
 }
 
 export interface MxServer { host: string; stats: MxStats; close(): Promise<void> }
@@ -49,7 +51,7 @@ export async function startMx(o: MxOptions): Promise<MxServer> {
   const stats: MxStats = { connections: 0, tlsHandshakes: 0, mailFrom: 0, closes: 0, sni: [], messages: [] };
   const tlsOn = o.cert !== undefined && o.starttls !== false;
   const server = new SMTPServer({
-    secure: false, logger: false, authOptional: true, disableReverseLookup: true,
+    secure: false, logger: false, authOptional: true, disableReverseLookup: true, ...(o.name ? { name: o.name } : {}),
     hideDSN: o.dsn === false, hideENHANCEDSTATUSCODES: false, hideREQUIRETLS: o.requireTls !== true, closeTimeout: 200, size: 1_000_000,
     ...(o.cert ? { key: o.cert.keyPem, cert: pemBundle(chainOf(o.cert)) } : {}),
     ...(tlsOn ? {} : { disabledCommands: ['STARTTLS', 'AUTH'] }),
