@@ -19,7 +19,7 @@ async function daneMx1(ctx: ScenarioContext): Promise<ScenarioBuild> {
 }
 
 function rtCase(name: string, description: string, servers: ServerDecl[], expect: Expectation, build: (ctx: ScenarioContext) => Promise<ScenarioBuild>, extra: Partial<Scenario> = {}): Scenario {
-  return { name: `requiretls-${name}`, rule: 'RFC 8689', description, servers, expect, submit: REQUIRETLS, build, ...extra };
+  return { name: `requiretls-${name}`, rule: 'RFC8689', description, servers, expect, submit: REQUIRETLS, build, ...extra };
 }
 
 export const requireTlsScenarios: Scenario[] = [
@@ -50,7 +50,7 @@ export const requireTlsScenarios: Scenario[] = [
           { origin: hostZone, signed: true, records: [ctx.a(mxHost, 'mx1'), ctx.tlsa(mxHost, 3, 1, 1, chain[0]!)] },
         ],
       };
-    }),
+    }, { rule: 'C8 RFC8689' }),
   rtCase('attack-strip', 'REQUIRETLS message, attacker terminates TLS and strips REQUIRETLS from the EHLO: DANE mismatch, deferred 4.7.5, never sent',
-    [{ label: 'mx1', mode: 'requiretls' }], { status: 'deferred', dsn: '4.7.5' }, daneMx1, { attacker: { mode: 'strip-requiretls', target: 'mx1' } }),
+    [{ label: 'mx1', mode: 'requiretls' }], { status: 'deferred', dsn: '4.7.5' }, daneMx1, { rule: 'C16 RFC8689', attacker: { mode: 'strip-requiretls', target: 'mx1' } }),
 ];
