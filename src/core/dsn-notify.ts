@@ -17,6 +17,10 @@
  *   "delivered" DSN for SMTP relay);
  * - never a DSN of any kind to the null sender (no bounce for a bounce;
  *   RFC 3461 §6.2, RFC 5321 §6.1): the caller checks the sender;
+ * - the original recipient (ORCPT, RFC 3461 §4.2): as the client gave it,
+ *   else `rfc822;<recipient>` as Postfix derives it (it passes that on as
+ *   ORCPT and writes it as Original-Recipient); none for a non-ASCII address
+ *   without ORCPT (its type would be utf-8, RFC 6533; not derived);
  * - returned content: a failure DSN returns the whole message for RET=FULL
  *   when it is at most `maxReturned` bytes, else headers only; RET=HDRS,
  *   no RET, and every delay and relayed DSN: headers only (RFC 3461 §4.3:
@@ -51,6 +55,11 @@ export interface DelayFacts {
 export function delayDsnDue(f: DelayFacts): boolean {
   if (f.delayWarningMs <= 0 || !f.undelivered || f.warned) return false;
   return f.now - f.receivedAt >= f.delayWarningMs && wantsDelayDsn(f.notify);
+}
+
+export function originalRecipientOf(address: string, orcpt: string | undefined): string | undefined {
+  if (orcpt !== undefined) return orcpt;
+  return /^[\x21-\x7e]+$/.test(address) ? `rfc822;${address}` : undefined;
 }
 
 /** What of the original message goes into the DSN's third part. */

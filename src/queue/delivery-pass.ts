@@ -35,7 +35,7 @@ import { logQueueOutcome } from '../log/queue-events.ts';
 import type { DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import { backoffDelay, isExpired, type BackoffPolicy } from './backoff.ts';
 import { queueDsn } from './bounce.ts';
-import { delayDsnDue, relayedDsnDue, wantsFailureDsn, type DsnKind } from '../core/dsn-notify.ts';
+import { delayDsnDue, originalRecipientOf, relayedDsnDue, wantsFailureDsn, type DsnKind } from '../core/dsn-notify.ts';
 import { domainOf, isUndelivered, type QueueRecord, type RecipientState } from './record.ts';
 import type { Spool } from './spool.ts';
 
@@ -134,9 +134,10 @@ export class DeliveryPass {
     const r = this.record; const body = this.body; const { spool, settings } = this.ctx();
     const recipientDsn: NonNullable<DeliveryJob['recipientDsn']> = {};
     for (const st of r.recipients) {
-      if (recipients.includes(st.address) && (st.notify || st.orcpt !== undefined)) {
-        recipientDsn[st.address] = { ...(st.notify ? { notify: st.notify } : {}), ...(st.orcpt !== undefined ? { orcpt: st.orcpt } : {}) };
-      }
+      if (!recipients.includes(st.address)) continue;
+      // Postfix passes ORCPT on for every recipient: the client's, else rfc822;<recipient>.
+      const orcpt = originalRecipientOf(st.address, st.orcpt);
+      recipientDsn[st.address] = { ...(st.notify ? { notify: st.notify } : {}), ...(orcpt !== undefined ? { orcpt } : {}) };
     }
     const dsn = { ...(r.ret ? { ret: r.ret } : {}), ...(r.envid !== undefined ? { envid: r.envid } : {}) };
     return {

@@ -7,9 +7,11 @@
  * Shape: `multipart/report; report-type=delivery-status` (RFC 6522) with
  * 1. text/plain, a human explanation in Postfix's wording;
  * 2. message/delivery-status: per-message fields (Reporting-MTA,
- *    X-Dane-Relay-Queue-ID (Postfix: X-Postfix-Queue-ID), Original-Envelope-Id when ENVID
+ *    X-Dane-Relay-Queue-ID and X-Dane-Relay-Sender (Postfix: X-Postfix-Queue-ID,
+ *    X-Postfix-Sender), Original-Envelope-Id when ENVID
  *    was given (RFC 3464 §2.2.1), Arrival-Date), then per recipient
- *    Final-Recipient, Original-Recipient (ORCPT, §2.3.1), Action
+ *    Final-Recipient, Original-Recipient (ORCPT, else rfc822;recipient as
+ *    Postfix writes it, §2.3.1), Action
  *    (failed | delayed | relayed), Status, Remote-MTA, Diagnostic-Code
  *    (`smtp;` with the remote reply when a server said it, else
  *    `x-dane-relay;`), Last-Attempt-Date, and for `delayed` Will-Retry-Until
@@ -23,7 +25,7 @@
  * from MimeNode's own random boundary.
  */
 import MimeNode from 'nodemailer/lib/mime-node';
-import type { DsnKind } from '../core/dsn-notify.ts';
+import { originalRecipientOf, type DsnKind } from '../core/dsn-notify.ts';
 import type { QueueRecord, RecipientState } from './record.ts';
 
 export interface DsnInput {
@@ -73,16 +75,16 @@ function explanation(input: DsnInput, kind: DsnKind, returned: string): string {
 const STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/;
 const FALLBACK_STATUS: Record<DsnKind, string> = { failed: '5.0.0', delayed: '4.0.0', relayed: '2.0.0' };
 
-/** ORCPT is stored as `addr-type;address` (RFC 3461 §4.2); RFC 3464 §2.3.1 writes `addr-type; address`. */
+/** ORCPT as the client gave it, `addr-type;address` (RFC 3461 §4.2, RFC 3464 §2.3.1), as Postfix writes it. */
 function originalRecipient(orcpt: string): string {
-  const i = orcpt.indexOf(';');
-  return `${orcpt.slice(0, i).trim()}; ${oneLine(orcpt.slice(i + 1))}`;
+  return oneLine(orcpt);
 }
 
 function recipientFields(r: RecipientState, kind: DsnKind, retryUntil?: number): string {
   const status = r.dsn && STATUS.test(r.dsn) ? r.dsn : FALLBACK_STATUS[kind];
   const fields = [`Final-Recipient: rfc822; ${r.address}`];
-  if (r.orcpt) fields.push(`Original-Recipient: ${originalRecipient(r.orcpt)}`);
+  const orcpt = originalRecipientOf(r.address, r.orcpt);
+  if (orcpt) fields.push(`Original-Recipient: ${originalRecipient(orcpt)}`);
   fields.push(`Action: ${kind}`, `Status: ${status}`);
   const mta = r.relay ? /^([^[\]:]+)/.exec(r.relay)?.[1] : undefined;
   if (mta) fields.push(`Remote-MTA: dns; ${mta}`);
@@ -94,7 +96,7 @@ function recipientFields(r: RecipientState, kind: DsnKind, retryUntil?: number):
 }
 
 function deliveryStatus(input: DsnInput, kind: DsnKind): string {
-  const perMessage = [`Reporting-MTA: dns; ${input.reportingMta}`, `X-Dane-Relay-Queue-ID: ${input.record.id}`];
+  const perMessage = [`Reporting-MTA: dns; ${input.reportingMta}`, `X-Dane-Relay-Queue-ID: ${input.record.id}`, `X-Dane-Relay-Sender: rfc822; ${oneLine(input.record.sender)}`];
   if (input.record.envid !== undefined) perMessage.push(`Original-Envelope-Id: ${oneLine(input.record.envid)}`);
   perMessage.push(`Arrival-Date: ${rfc822Date(input.record.receivedAt)}`);
   return [perMessage.join('\r\n'), ...input.recipients.map((r) => recipientFields(r, kind, input.retryUntil))].join('\r\n\r\n') + '\r\n';

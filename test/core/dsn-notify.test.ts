@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { delayDsnDue, type DelayFacts, relayedDsnDue, returnedContent, wantsFailureDsn, type Notify } from '../../src/core/dsn-notify.ts';
+import { delayDsnDue, originalRecipientOf, type DelayFacts, relayedDsnDue, returnedContent, wantsFailureDsn, type Notify } from '../../src/core/dsn-notify.ts';
 
 describe('RFC 3461 §4.1: NOTIFY decides which DSNs a recipient gets', () => {
   const failure: Array<[Notify[] | undefined, boolean]> = [
@@ -44,4 +44,14 @@ describe('RFC 3461 §4.3: RET decides what a DSN returns', () => {
     [['relayed', 'FULL', 1000, 50_000], 'headers'],
   ];
   for (const [args, want] of cases) test(`${args.join(' ')} → ${want}`, () => assert.equal(returnedContent(...args), want));
+});
+
+describe('RFC 3461 §4.2: the original recipient (ORCPT) passed on and reported', () => {
+  const cases: Array<[string, string | undefined, string | undefined]> = [
+    ['bob@dst.test', 'rfc822;Bob@Dst.test', 'rfc822;Bob@Dst.test'],
+    ['bob@dst.test', undefined, 'rfc822;bob@dst.test'],
+    ['bøb@dst.test', undefined, undefined],
+    ['bøb@dst.test', 'utf-8;b\\x{F8}b@dst.test', 'utf-8;b\\x{F8}b@dst.test'],
+  ];
+  for (const [addr, orcpt, want] of cases) test(`${addr} with ORCPT ${orcpt ?? '(none)'} → ${want ?? 'none'}`, () => assert.equal(originalRecipientOf(addr, orcpt), want));
 });

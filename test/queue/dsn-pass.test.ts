@@ -63,7 +63,7 @@ describe('DSNs decided at the end of a pass', () => {
     assert.equal(dsns.length, 1);
     const { dsn } = await readDsn(dsns[0] as string);
     assert.equal(dsn.perMessage['Original-Envelope-Id'], 'ENV-1');
-    assert.deepEqual([dsn.perRecipient[0]?.Action, dsn.perRecipient[0]?.Status, dsn.perRecipient[0]?.['Original-Recipient']], ['relayed', '2.0.0', 'rfc822; bob@one.test']);
+    assert.deepEqual([dsn.perRecipient[0]?.Action, dsn.perRecipient[0]?.Status, dsn.perRecipient[0]?.['Original-Recipient']], ['relayed', '2.0.0', 'rfc822;bob@one.test']);
   });
 
   test('RFC 3461 §5.2.2: NOTIFY=SUCCESS to a next hop WITH DSN → nothing from us (NOTIFY was passed on)', async () => {
@@ -128,11 +128,11 @@ describe('DSNs decided at the end of a pass', () => {
     overrides = {};
   });
 
-  test('the job carries RET/ENVID, per-recipient NOTIFY/ORCPT and REQUIRETLS to the delivery engine', async () => {
+  test('the job carries RET/ENVID, per-recipient NOTIFY/ORCPT (rfc822;recipient when none was given, as Postfix) and REQUIRETLS', async () => {
     const id = await storeWithDsn(spool, 'alice@src.test', [{ address: 'a@one.test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;A@one.test' }, { address: 'b@one.test' }], { now: NOW, ret: 'HDRS', envid: 'E1', requireTls: true });
     const pass = await DeliveryPass.open(ctx, id, 'incoming');
     const [job] = pass?.jobs() ?? [];
-    assert.deepEqual([job?.dsn, job?.recipientDsn, job?.requireTls, job?.tlsOptional], [{ ret: 'HDRS', envid: 'E1' }, { 'a@one.test': { notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;A@one.test' } }, true, undefined]);
+    assert.deepEqual([job?.dsn, job?.recipientDsn, job?.requireTls, job?.tlsOptional], [{ ret: 'HDRS', envid: 'E1' }, { 'a@one.test': { notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;A@one.test' }, 'b@one.test': { orcpt: 'rfc822;b@one.test' } }, true, undefined]);
   });
 });
 

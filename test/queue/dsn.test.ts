@@ -30,9 +30,10 @@ describe('RFC 3464 DSN composition, parsed with mailparser', () => {
     assert.equal(d.mail.from?.text, 'MAILER-DAEMON@relay.test');
     assert.equal(d.perMessage['Reporting-MTA'], 'dns; relay.test');
     assert.equal(d.perMessage['Original-Envelope-Id'], 'QQ314159');
+    assert.equal(d.perMessage['X-Dane-Relay-Sender'], 'rfc822; alice@src.test');
     assert.match(d.perMessage['Arrival-Date'] ?? '', /3 Nov 2026 10:00:00 \+0000/);
     assert.deepEqual(d.perRecipient, [{
-      'Final-Recipient': 'rfc822; bob@dst.test', 'Original-Recipient': 'rfc822; Bob@Dst.test', Action: 'failed', Status: '5.1.1',
+      'Final-Recipient': 'rfc822; bob@dst.test', 'Original-Recipient': 'rfc822;Bob@Dst.test', Action: 'failed', Status: '5.1.1',
       'Remote-MTA': 'dns; mx.dst.test', 'Diagnostic-Code': 'smtp; 550 5.1.1 No such user', 'Last-Attempt-Date': 'Tue, 03 Nov 2026 10:05:00 +0000',
     }]);
     const returned = await simpleParser(d.returned);
@@ -68,7 +69,7 @@ describe('RFC 3464 DSN composition, parsed with mailparser', () => {
     assert.equal(d.perRecipient[0]?.Action, 'relayed');
     assert.equal(d.perRecipient[0]?.Status, '2.0.0');
     assert.equal(d.perRecipient[0]?.['Remote-MTA'], 'dns; mx.dst.test');
-    assert.equal(d.perRecipient[0]?.['Original-Recipient'], 'rfc822; Bob@Dst.test');
+    assert.equal(d.perRecipient[0]?.['Original-Recipient'], 'rfc822;Bob@Dst.test');
   });
 
   test('ENVID and ORCPT values that carry CR/LF cannot inject fields', async () => {

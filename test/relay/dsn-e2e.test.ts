@@ -107,7 +107,7 @@ describe('DSN end to end through the relay', () => {
     show(t, d);
     assert.equal(d.reportType, 'delivery-status');
     assert.equal(d.perMessage['Original-Envelope-Id'], 'case-1');
-    assert.deepEqual([d.perRecipient[0]?.Action, d.perRecipient[0]?.Status, d.perRecipient[0]?.['Original-Recipient'], d.perRecipient[0]?.['Remote-MTA']], ['failed', '5.1.1', 'rfc822; Ghost@dst.test', 'dns; mx.dst.test']);
+    assert.deepEqual([d.perRecipient[0]?.Action, d.perRecipient[0]?.Status, d.perRecipient[0]?.['Original-Recipient'], d.perRecipient[0]?.['Remote-MTA']], ['failed', '5.1.1', 'rfc822;Ghost@dst.test', 'dns; mx.dst.test']);
     assert.match(d.perRecipient[0]?.['Diagnostic-Code'] ?? '', /^smtp; 550 5\.1\.1 /);
     assert.equal(d.parts[2], 'message/rfc822');
     assert.match(d.returned, /the body text/);
