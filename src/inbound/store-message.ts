@@ -96,6 +96,19 @@ async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, 
   return { size, oversize, writeError, ...(kept ? { body: Buffer.concat(kept, size) } : {}) };
 }
 
+/** The queue record of a stored message: envelope, DSN parameters, REQUIRETLS or TLS-Required: No. */
+function recordOf(session: SMTPServerSession, m: { id: string; sender: string; now: number; size: number; eightBit: boolean; headers: HeaderScanner }): QueueRecord {
+  const eightBit = session.envelope.bodyType === '8bitmime' || m.eightBit;
+  const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
+  const requireTls = session.envelope.requireTLS === true;
+  return newRecord({
+    id: m.id, sender: m.sender, recipients: session.envelope.rcptTo.map(recipientDsn), receivedAt: m.now, size: m.size, smtputf8: session.envelope.smtpUtf8 === true, eightBit,
+    client: JSON.parse(JSON.stringify(client)), ...envelopeDsn(session.envelope),
+    // RFC 8689 §4.1: with REQUIRETLS the TLS-Required header field is ignored.
+    ...(requireTls ? { requireTls } : m.headers.tlsRequiredNo() ? { tlsRequiredNo: true } : {}),
+  });
+}
+
 export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const { stream, session, spool, config } = input;
   const now = input.now();
@@ -137,14 +150,7 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   let record: QueueRecord;
   try {
     if (writeError !== undefined) throw writeError;
-    const eightBit = session.envelope.bodyType === '8bitmime' || checker.eightBit;
-    const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
-    const requireTls = session.envelope.requireTLS === true;
-    record = newRecord({
-      id, sender, recipients: session.envelope.rcptTo.map(recipientDsn), receivedAt: now, size, smtputf8: session.envelope.smtpUtf8 === true, eightBit,
-      client: JSON.parse(JSON.stringify(client)), ...envelopeDsn(session.envelope),
-      ...(requireTls ? { requireTls } : messageId.tlsRequiredNo() ? { tlsRequiredNo: true } : {}),
-    });
+    record = recordOf(session, { id, sender, now, size, eightBit: checker.eightBit, headers: messageId });
     await writer.commit(record);
   } catch (error) {
     await writer.abort();

@@ -39,10 +39,20 @@ import { delayDsnDue, originalRecipientOf, relayedDsnDue, wantsFailureDsn, type 
 import { domainOf, isUndelivered, type QueueRecord, type RecipientState } from './record.ts';
 import type { Spool } from './spool.ts';
 
+/** What the DSN decisions of a pass need (RFC 3461/3464, RFC 8689 §5). */
+export interface DsnPolicy {
+  /** Postfix delay_warning_time (ms); 0 or absent: no delay warnings. */
+  delayWarningMs?: number;
+  /** Postfix bounce_size_limit: RET=FULL returns at most this many bytes; default 50000. */
+  dsnMaxReturned?: number;
+  /** `tls.honor_tls_required_no`: act on a `TLS-Required: No` header. */
+  honorTlsRequiredNo?: boolean;
+}
+
 export interface PassContext {
   spool: Spool;
   logger: Logger;
-  settings: BackoffPolicy & { myhostname: string; delayWarningMs?: number; dsnMaxReturned?: number; honorTlsRequiredNo?: boolean };
+  settings: BackoffPolicy & DsnPolicy & { myhostname: string };
   /** Hands a newly queued DSN to the scheduler. */
   notify: (id: string) => void;
 }

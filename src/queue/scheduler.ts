@@ -22,22 +22,16 @@ import type { Deliverer, DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { Spool } from './spool.ts';
 import { DelivererSlot } from './deliverer-slot.ts';
-import { DeliveryPass, type PassContext, type PassEnd, type QueuedHint } from './delivery-pass.ts';
+import { DeliveryPass, type DsnPolicy, type PassContext, type PassEnd, type QueuedHint } from './delivery-pass.ts';
 import { FlushWatcher } from './flush-watcher.ts';
 import { scanSpool } from './spool-scan.ts';
 import { WaitingSet } from './waiting-set.ts';
 
-export interface SchedulerSettings extends BackoffPolicy {
+export interface SchedulerSettings extends BackoffPolicy, DsnPolicy {
   concurrency: number;
   destinationConcurrency: number;
   scanIntervalMs: number;
   myhostname: string;
-  /** Postfix delay_warning_time (ms); 0 or absent: no delay warnings. */
-  delayWarningMs?: number;
-  /** Postfix bounce_size_limit: RET=FULL returns at most this many bytes; default 50000. */
-  dsnMaxReturned?: number;
-  /** `tls.honor_tls_required_no`: act on a `TLS-Required: No` header (RFC 8689 §5). */
-  honorTlsRequiredNo?: boolean;
 }
 
 export interface SchedulerDeps {

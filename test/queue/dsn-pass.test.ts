@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { DeliveryPass, type PassContext } from '../../src/queue/delivery-pass.ts';
-import { parseRecord } from '../../src/queue/record.ts';
+import { newRecord, parseRecord } from '../../src/queue/record.ts';
 import type { Spool } from '../../src/queue/spool.ts';
 import type { SchedulerSettings } from '../../src/queue/scheduler.ts';
 import { DEFER, REJECT, SENT, settings, tempSpool } from './helpers.ts';
@@ -134,6 +134,30 @@ describe('DSNs decided at the end of a pass', () => {
     const [job] = pass?.jobs() ?? [];
     assert.deepEqual([job?.dsn, job?.recipientDsn, job?.requireTls, job?.tlsOptional], [{ ret: 'HDRS', envid: 'E1' }, { 'a@one.test': { notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;A@one.test' }, 'b@one.test': { orcpt: 'rfc822;b@one.test' } }, true, undefined]);
   });
+});
+
+describe('RFC 8689 §5: TLS-Required: No reaches the engine only when the operator allows it', () => {
+  const cases: Array<[string, { tlsRequiredNo?: boolean; requireTls?: boolean }, boolean | undefined, true | undefined]> = [
+    ['header present, tls.honor_tls_required_no false (default): ignored', { tlsRequiredNo: true }, undefined, undefined],
+    ['header present, honor_tls_required_no true: TLS optional for this message', { tlsRequiredNo: true }, true, true],
+    ['no header, honor true: nothing changes', {}, true, undefined],
+  ];
+  for (const [name, rec, honor, want] of cases) {
+    test(name, async () => {
+      const { spool, cleanup } = await tempSpool();
+      try {
+        const w = await spool.beginMessage(NOW);
+        const body = Buffer.from('Subject: x\r\nTLS-Required: No\r\n\r\nhi\r\n');
+        await w.write(body);
+        await w.commit({ ...newRecord({ id: w.id, sender: 's@src.test', recipients: ['a@one.test'], receivedAt: NOW, size: body.length, smtputf8: false, eightBit: false }), ...rec });
+        const ctx = (): PassContext => ({ spool, logger: pino({ level: 'silent' }), settings: settings(honor === undefined ? {} : { honorTlsRequiredNo: honor }), notify: () => undefined });
+        const pass = await DeliveryPass.open(ctx, w.id, 'incoming');
+        assert.equal(pass?.jobs()[0]?.tlsOptional, want);
+      } finally {
+        await cleanup();
+      }
+    });
+  }
 });
 
 describe('queue record: DSN and REQUIRETLS fields survive a restart, old records still load', () => {
