@@ -247,6 +247,7 @@ export class InboundServer {
       { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size, messageId },
       `${id}: from=<${sender}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
     );
+    if (record.tlsRequiredNo) this.deps.logger.info({ event: 'tls-required-no', qid: id, honored: this.config.tls.honor_tls_required_no }, `${id}: TLS-Required: No header${this.config.tls.honor_tls_required_no ? '' : ' ignored (tls.honor_tls_required_no is off)'}`);
     cb(null, `2.0.0 Ok: queued as ${id}`);
     this.deps.onQueued(id, { record, ...(body ? { body } : {}) });
   }
