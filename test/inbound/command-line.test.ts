@@ -9,6 +9,10 @@ import { InboundServer } from '../../src/inbound/server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
 import { tempSpool } from '../queue/helpers.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSelfSigned } from '../../src/lab/certs.ts';
 
 const M = Buffer.from('\x00MARK');
 
@@ -69,9 +73,9 @@ describe('smtp-server contract (what command-line.ts relies on)', () => {
   });
 });
 
-async function withInbound(fn: (port: number, queued: string[]) => Promise<void>): Promise<void> {
+async function withInbound(fn: (port: number, queued: string[]) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
   const { spool, dir, cleanup } = await tempSpool();
-  const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test' });
+  const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test', ...extra });
   const queued: string[] = [];
   const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued: (id) => queued.push(id) });
   try {
@@ -133,5 +137,29 @@ describe('RFC 5321 §4.2.2, §4.5.3.1.4: overlong command lines (inbound)', () =
         c.close();
       }
     });
+  });
+
+  test('after STARTTLS (a new parser) an overlong line also gets 500 5.5.2 and the TLS session goes on', async () => {
+    const certDir = await mkdtemp(join(tmpdir(), 'dane-relay-cmdline-'));
+    try {
+      const cert = await createSelfSigned({ dnsNames: ['relay.test'] });
+      await writeFile(join(certDir, 'c.pem'), cert.certPem);
+      await writeFile(join(certDir, 'k.pem'), cert.keyPem);
+      await withInbound(async (port) => {
+        const c = await RawSmtp.connect(port);
+        try {
+          await c.greeting;
+          await c.cmd('EHLO client.test');
+          await c.startTls();
+          await c.cmd('EHLO client.test');
+          assert.equal(await c.cmd('NOOP ' + 'T'.repeat(30_000)), '500 5.5.2 Error: command line too long');
+          assert.match(await c.send('a@src.test', ['b@dst.test'], simpleMessage('tls')), /^250 2\.0\.0/);
+        } finally {
+          c.close();
+        }
+      }, { inbound: { tls: { cert: join(certDir, 'c.pem'), key: join(certDir, 'k.pem') } } });
+    } finally {
+      await rm(certDir, { recursive: true, force: true });
+    }
   });
 });
