@@ -21,6 +21,7 @@ import { startRelay } from '../../src/relay.ts';
 import { RawSmtp } from '../fixtures/smtp-client.ts';
 import { parseDsn } from '../queue/dsn-fixtures.ts';
 import { chmod } from 'node:fs/promises';
+import { allowExplicitEnhancedCodes } from '../../src/inbound/reply-codes.ts';
 
 const SINK_DSN = 2601;
 const SINK_NODSN = 2602;
@@ -176,6 +177,9 @@ async function runRelay(base: string, got: Sunk[]) {
   }
 }
 
+// The relay's inbound patches smtp-server's replies process-wide (explicit enhanced codes); patch
+// before the Postfix run too, so both MTAs get byte-identical replies from the sink.
+allowExplicitEnhancedCodes();
 const base = await mkdtemp(join(tmpdir(), 'drdsn-'));
 await chmod(base, 0o755);
 const pfGot: Sunk[] = [];

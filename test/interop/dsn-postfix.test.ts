@@ -95,7 +95,7 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
       if (name.startsWith('E') || name.startsWith('G')) assert.deepEqual(dr.hop, pf.hop, 'DSN parameters passed on as Postfix does');
       if (!pf.dsn || !dr.dsn) { assert.equal(dr.dsn, pf.dsn); return; }
       for (const [field, get] of FIELDS) t.diagnostic(`  | ${field} | ${get(pf.dsn) ?? '—'} | ${get(dr.dsn) ?? '—'} |`);
-      for (const field of ['Subject', 'parts', 'Original-Envelope-Id', 'Final-Recipient', 'Original-Recipient', 'Action', 'Status', 'Remote-MTA', 'Will-Retry-Until', 'body returned']) {
+      for (const field of ['Subject', 'parts', 'Original-Envelope-Id', 'Final-Recipient', 'Original-Recipient', 'Action', 'Status', 'Remote-MTA', 'Diagnostic-Code', 'Will-Retry-Until', 'body returned']) {
         const get = FIELDS.find(([f]) => f === field)?.[1];
         assert.ok(get);
         assert.equal(get(dr.dsn), get(pf.dsn), field);
