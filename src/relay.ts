@@ -56,6 +56,9 @@ export function schedulerSettings(config: RelayConfig): SchedulerSettings {
     destinationConcurrency: q.destination_concurrency,
     scanIntervalMs: q.scan_interval,
     myhostname: config.myhostname,
+    delayWarningMs: q.delay_warning_time,
+    dsnMaxReturned: q.dsn_max_returned_size,
+    honorTlsRequiredNo: config.tls.honor_tls_required_no,
   };
 }
 

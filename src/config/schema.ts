@@ -71,6 +71,8 @@ const inbound = z
     max_clients: positive(100),
     idle_timeout: duration('300s'),
     max_line_length: z.number().int().min(78).default(2000),
+    /** Postfix hopcount_limit: a message with this many Received: headers already is refused 554 5.4.6 (RFC 5321 §6.3). */
+    hopcount_limit: positive(50),
     // Per-client and per-session limits (Postfix anvil and smtpd_*_limit; src/inbound/client-limits.ts). 0 = no limit.
     client_connection_limit: count(50),
     /** null: the clients in `mynetworks` are exempt (Postfix smtpd_client_event_limit_exceptions = $mynetworks). */
@@ -122,6 +124,8 @@ const tls = z
     policy: z.record(nonEmpty, nonEmpty).default({}),
     policy_file: path,
     ca_file: path,
+    /** RFC 8689 §4.2 `TLS-Required: No`: when true, such a message is sent with TLS optional (logged); false: ignored. */
+    honor_tls_required_no: z.boolean().default(false),
   })
   .prefault({});
 
@@ -160,6 +164,10 @@ const queue = z
     concurrency: positive(20),
     destination_concurrency: positive(5),
     scan_interval: duration('60s'),
+    /** Postfix delay_warning_time: a "delayed" DSN (RFC 3464) after this long; 0 = never. */
+    delay_warning_time: duration('0s'),
+    /** Postfix bounce_size_limit: RET=FULL returns the message up to this size, else its headers only. */
+    dsn_max_returned_size: count(50_000),
   })
   .prefault({});
 

@@ -14,8 +14,11 @@
  *   stops when `mx_session_limit` sessions have reached a server (0 = no
  *   limit); failures that never connected do not count;
  * - when the walk ends without a used host, the recipients still pending are
- *   bounced only when every entry was a permanent "host not found" skip
- *   (5.4.4); otherwise deferred with the last reason, its 5.x.y lowered to
+ *   bounced only when every entry was permanent: a "host not found" skip
+ *   (5.4.4), a loop back to ourselves (5.4.6), or a host that cannot carry a
+ *   REQUIRETLS message (5.7.30, RFC 8689 §4.2.1; skipped before connecting or
+ *   failed after the EHLO, `permanent: true`); otherwise deferred with the
+ *   last reason, its 5.x.y lowered to
  *   4.x.y (core/outcome `noHostLeft`). A TLS or DANE failure therefore never
  *   bounces (C16); no entries at all defers 4.4.3.
  * - the end names the host the last reason came from (`relay`, as Postfix's
@@ -29,8 +32,8 @@ import type { RefusalCause } from './refusal-cause.ts';
 /** What one entry of the route gave. */
 export type HostResult =
   | { kind: 'skipped'; dsn: string; reason: string; permanent: boolean; cause: RefusalCause }
-  /** `relay`: `mx[ip]:port` of the server, for the status line when it was connected to. */
-  | { kind: 'failed'; outcome: AttemptOutcome; connected: boolean; relay?: string }
+  /** `relay`: `mx[ip]:port` of the server, for the status line when it was connected to; `permanent`: a REQUIRETLS refusal. */
+  | { kind: 'failed'; outcome: AttemptOutcome; connected: boolean; relay?: string; permanent?: boolean }
   | { kind: 'used' };
 
 export interface HostWalk {
@@ -71,7 +74,8 @@ export function recordHost(w: HostWalk, r: HostResult): HostWalk {
     return { ...w, entries, last, lastRelay: null, allPermanent: w.allPermanent && r.permanent };
   }
   const lastRelay = r.connected && r.relay !== undefined ? r.relay : null;
-  return { ...w, entries, last: r.outcome, lastRelay, sessions: w.sessions + (r.connected ? 1 : 0), allPermanent: false };
+  // Only a REQUIRETLS refusal (RFC 8689 §4.2.1, core/requiretls) is a permanent failure of a host.
+  return { ...w, entries, last: r.outcome, lastRelay, sessions: w.sessions + (r.connected ? 1 : 0), allPermanent: w.allPermanent && r.permanent === true };
 }
 
 export function endOfWalk(w: HostWalk, nextHop: string): WalkEnd {

@@ -11,6 +11,8 @@
  * - `dane_required` `dane-only` and no usable, DNSSEC-validated TLSA (C19)
  * - `sts_policy_failure` MTA-STS: the policy could not be looked up, nothing cached (4.4.3)
  * - `sts_mx_mismatch` MTA-STS `enforce`: the MX host matches no `mx` pattern (RFC 8461 §4.1)
+ * - `requiretls_unavailable` a REQUIRETLS message and a host not DANE-authenticated or not offering it (RFC 8689, 5.7.30)
+ * - `mail_loop` the next hop is the relay itself, or too many hops (5.4.6)
  * - `starttls_missing` TLS required, not offered or refused (C14, 4.7.4)
  * - `tls_failure` the TLS handshake failed
  * - `dns_failure` MX or address lookup failed, or an MX host has no address (C3)
@@ -25,7 +27,7 @@
  */
 export const REFUSAL_CAUSES = [
   'tlsa_mismatch', 'certificate_not_verified', 'tlsa_lookup_failure', 'dane_required', 'sts_policy_failure', 'sts_mx_mismatch',
-  'starttls_missing', 'tls_failure',
+  'requiretls_unavailable', 'mail_loop', 'starttls_missing', 'tls_failure',
   'dns_failure', 'connection_failure', 'null_mx', 'no_such_domain', 'remote_reject', 'remote_tempfail',
   'feature_unsupported', 'local_error', 'other',
 ] as const;
@@ -38,6 +40,8 @@ export const CAUSE_LABELS: Record<RefusalCause, string> = {
   dane_required: 'DANE required (dane-only) but no usable TLSA',
   sts_policy_failure: 'MTA-STS policy lookup failure',
   sts_mx_mismatch: 'MX host not allowed by the MTA-STS policy',
+  requiretls_unavailable: 'REQUIRETLS cannot be honoured by the host',
+  mail_loop: 'mail loop (next hop is this relay)',
   starttls_missing: 'STARTTLS missing (TLS required, not offered)',
   tls_failure: 'TLS failure (handshake)',
   dns_failure: 'DNS failure',

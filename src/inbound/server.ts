@@ -9,9 +9,14 @@
  *   file is on disk (spool.ts), then `onQueued(id, hint)` runs.
  * - Limits with the standard replies: size `552 5.3.4`, recipients
  *   `452 4.5.3`, clients (`421`), idle timeout (`421`), line length in DATA
- *   `500 5.5.2`; bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
+ *   `500 5.5.2`, command line length `500 5.5.2` and the session goes on
+ *   (command-line.ts); bare LF / bare CR (SMTP smuggling) `550 5.5.2`, nothing
  *   queued (line-check.ts). SMTPUTF8, 8BITMIME, ENHANCEDSTATUSCODES, DSN
- *   announced; SMTPUTF8/8BITMIME carried in the queue record.
+ *   announced; REQUIRETLS (RFC 8689) only after STARTTLS and only when
+ *   inbound TLS is configured (smtp-server refuses the parameter outside
+ *   TLS); SMTPUTF8/8BITMIME, the DSN parameters (RFC 3461) and REQUIRETLS
+ *   carried in the queue record (store-message.ts). More than
+ *   `hopcount_limit` hops: `554 5.4.6 Too many hops`.
  * - A `Received:` header is prepended (received.ts).
  * - One listener per `listen` entry; `max_clients` applies per listener.
  * - Per-client connection limit, stress adaptation, per-session error limit
@@ -36,6 +41,7 @@ import { allowExplicitEnhancedCodes } from './reply-codes.ts';
 import { ClientGuard } from './client-guard.ts';
 import { authzidAllowed } from './client-limits.ts';
 import { PromptGreetingServer } from './prompt-greeting.ts';
+import { answerOverlongCommands } from './command-line.ts';
 
 export interface InboundDeps {
   config: RelayConfig;
@@ -76,6 +82,7 @@ export class InboundServer {
 
   constructor(private readonly deps: InboundDeps) {
     allowExplicitEnhancedCodes();
+    answerOverlongCommands();
     this.config = deps.config;
     this.guard = new ClientGuard(deps.config, deps.logger, deps.now ?? Date.now);
     this.allowed = networkMatcher(deps.config.mynetworks);
@@ -169,7 +176,8 @@ export class InboundServer {
       rejectOversized: true,
       hideDSN: false,
       hideENHANCEDSTATUSCODES: false,
-      hideREQUIRETLS: true,
+      // RFC 8689 §4: smtp-server announces REQUIRETLS only inside TLS; without a certificate, never.
+      hideREQUIRETLS: cert === null || key === null,
       disableReverseLookup: true,
       authOptional: true,
       authMethods: ['PLAIN', 'LOGIN'],
@@ -263,6 +271,7 @@ export class InboundServer {
       { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size, messageId },
       `${id}: from=<${sender}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
     );
+    if (record.tlsRequiredNo) this.deps.logger.info({ event: 'tls-required-no', qid: id, honored: this.config.tls.honor_tls_required_no }, `${id}: TLS-Required: No header${this.config.tls.honor_tls_required_no ? '' : ' ignored (tls.honor_tls_required_no is off)'}`);
     cb(null, `2.0.0 Ok: queued as ${id}`);
     this.deps.onQueued(id, { record, ...(body ? { body } : {}) });
   }

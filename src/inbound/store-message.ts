@@ -15,6 +15,15 @@
  * most KEEP_IN_MEMORY bytes, its content, so the scheduler can deliver it
  * without reading back what it just wrote (the files stay the source of truth
  * after any restart).
+ *
+ * Mail loops (RFC 5321 §6.3): a message that already carries
+ * `inbound.hopcount_limit` `Received:` headers (ours would be one more) is
+ * refused at the end of DATA with `554 5.4.6 Too many hops`, as Postfix's
+ * cleanup does: refusing keeps the loop's bounce with the client that sent
+ * it (no DSN from us, no backscatter) and nothing is queued.
+ * The record keeps the envelope's DSN parameters (RFC 3461, envelope-params.ts),
+ * REQUIRETLS (RFC 8689 §4.1) and whether a `TLS-Required: No` header was
+ * present (RFC 8689 §5; ignored when REQUIRETLS was given, §4.1).
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RelayConfig } from '../config/schema.ts';
@@ -22,7 +31,8 @@ import { newRecord, type QueueRecord } from '../queue/record.ts';
 import type { MessageWriter, Spool } from '../queue/spool.ts';
 import { LineChecker } from './line-check.ts';
 import { receivedHeader } from './received.ts';
-import { MessageIdScanner } from './message-id.ts';
+import { HeaderScanner } from './header-scan.ts';
+import { envelopeDsn, recipientDsn } from './envelope-params.ts';
 
 export type StoreResult =
   | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number; messageId: string; record: QueueRecord; body?: Buffer }
@@ -39,6 +49,7 @@ export interface StoreInput {
 }
 
 const IO_ERROR = { code: 451, text: '4.3.0 Error: queue file write error' };
+const TOO_MANY_HOPS = { code: 554, text: '5.4.6 Too many hops' };
 const KEEP_IN_MEMORY = 64 * 1024;
 
 function tlsInfo(session: SMTPServerSession): { protocol: string; cipher: string } | undefined {
@@ -57,7 +68,7 @@ async function drain(stream: SMTPServerDataStream): Promise<boolean> {
 }
 
 /** Writes header + stream to `writer` while checking lines and size; always drains the stream. */
-async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, header: Buffer, checker: LineChecker, max: number, messageId: MessageIdScanner): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
+async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, header: Buffer, checker: LineChecker, max: number, messageId: HeaderScanner): Promise<{ size: number; oversize: boolean; writeError: unknown; body?: Buffer }> {
   let size = header.length;
   let writeError: unknown;
   let oversize = false;
@@ -85,6 +96,19 @@ async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, 
   return { size, oversize, writeError, ...(kept ? { body: Buffer.concat(kept, size) } : {}) };
 }
 
+/** The queue record of a stored message: envelope, DSN parameters, REQUIRETLS or TLS-Required: No. */
+function recordOf(session: SMTPServerSession, m: { id: string; sender: string; now: number; size: number; eightBit: boolean; headers: HeaderScanner }): QueueRecord {
+  const eightBit = session.envelope.bodyType === '8bitmime' || m.eightBit;
+  const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
+  const requireTls = session.envelope.requireTLS === true;
+  return newRecord({
+    id: m.id, sender: m.sender, recipients: session.envelope.rcptTo.map(recipientDsn), receivedAt: m.now, size: m.size, smtputf8: session.envelope.smtpUtf8 === true, eightBit,
+    client: JSON.parse(JSON.stringify(client)), ...envelopeDsn(session.envelope),
+    // RFC 8689 §4.1: with REQUIRETLS the TLS-Required header field is ignored.
+    ...(requireTls ? { requireTls } : m.headers.tlsRequiredNo() ? { tlsRequiredNo: true } : {}),
+  });
+}
+
 export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const { stream, session, spool, config } = input;
   const now = input.now();
@@ -102,7 +126,7 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
   const checker = new LineChecker(config.inbound.max_line_length);
   const max = config.inbound.max_message_size;
   let copied: Awaited<ReturnType<typeof copyChecked>>;
-  const messageId = new MessageIdScanner();
+  const messageId = new HeaderScanner();
   try {
     copied = await copyChecked(stream, writer, header, checker, max, messageId);
   } catch (error) {
@@ -119,12 +143,14 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
     await writer.abort();
     return { kind: 'rejected', reason: violation.kind, reply: violation.reply };
   }
+  if (messageId.receivedCount() >= config.inbound.hopcount_limit) {
+    await writer.abort();
+    return { kind: 'rejected', reason: 'too-many-hops', reply: TOO_MANY_HOPS };
+  }
   let record: QueueRecord;
   try {
     if (writeError !== undefined) throw writeError;
-    const eightBit = session.envelope.bodyType === '8bitmime' || checker.eightBit;
-    const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
-    record = newRecord({ id, sender, recipients, receivedAt: now, size, smtputf8: session.envelope.smtpUtf8 === true, eightBit, client: JSON.parse(JSON.stringify(client)) });
+    record = recordOf(session, { id, sender, now, size, eightBit: checker.eightBit, headers: messageId });
     await writer.commit(record);
   } catch (error) {
     await writer.abort();

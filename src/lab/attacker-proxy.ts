@@ -13,6 +13,10 @@
  *                    certificate chain (PKIX-valid for the name: only DANE
  *                    catches it), then speaks TLS to the real server and relays
  *                    the decrypted stream;
+ * - `strip-requiretls` like `tls-intercept`, and also removes REQUIRETLS from
+ *                    the server's EHLO reply inside the intercepted TLS (RFC
+ *                    8689: the only place an attacker can strip it is a TLS
+ *                    session it terminates, which DANE refuses);
  * - `inject`         lets TLS pass end to end, but replaces the server's
  *                    STARTTLS 220 with `220 ready\r\n250 forged\r\n` in one write
  *                    (a reply the client must discard, RFC 3207 §6, C32).
@@ -32,8 +36,21 @@ import { pemBundle } from './certs.ts';
 import { assertLoopback } from './shared-port.ts';
 import { LineSplitter, ReplyGrouper, SmtpObserver, encodeReply, replyCode, stripStartTls } from './smtp-lines.ts';
 
-export const ATTACK_MODES = ['passthrough', 'strip-starttls', 'starttls-454', 'tls-intercept', 'inject'] as const;
+export const ATTACK_MODES = ['passthrough', 'strip-starttls', 'starttls-454', 'tls-intercept', 'inject', 'strip-requiretls'] as const;
 export type AttackMode = (typeof ATTACK_MODES)[number];
+
+/** Modes that terminate the client's TLS themselves and need an impostor chain. */
+export function interceptsTls(mode: AttackMode): boolean {
+  return mode === 'tls-intercept' || mode === 'strip-requiretls';
+}
+
+/** Removes `extension` from an EHLO reply (its last line keeps the final-line form). */
+export function stripExtension(reply: string[], extension: string): string[] {
+  const re = new RegExp(`^\\d{3}[- ]${extension}(\\s|$)`, 'i');
+  const kept = reply.filter((l) => !re.test(l));
+  if (kept.length === reply.length || kept.length === 0) return reply;
+  return kept.map((l, i) => `${l.slice(0, 3)}${i === kept.length - 1 ? ' ' : '-'}${l.slice(4)}`);
+}
 
 export interface AttackerProxyOptions {
   host: string;
@@ -120,7 +137,8 @@ class ProxySession {
     switch (this.opts.mode) {
       case 'strip-starttls': this.client.write('502 5.5.1 Command not implemented\r\n'); return;
       case 'starttls-454': this.client.write('454 4.7.0 TLS not available due to local problem\r\n'); return;
-      case 'tls-intercept': this.startIntercept(); return;
+      case 'tls-intercept':
+      case 'strip-requiretls': this.startIntercept(); return;
       default:
         this.phase = 'await-starttls-reply';
         this.upstream.write('STARTTLS\r\n');
@@ -210,7 +228,12 @@ class ProxySession {
         }
         utls.write(b);
       });
-      utls.on('data', (b: Buffer) => ctls.write(b));
+      if (this.opts.mode !== 'strip-requiretls') { utls.on('data', (b: Buffer) => ctls.write(b)); return; }
+      const fromServer = new LineSplitter();
+      const grouper = new ReplyGrouper();
+      utls.on('data', (b: Buffer) => {
+        for (const reply of grouper.push(fromServer.push(b) ?? [])) ctls.write(encodeReply(stripExtension(reply, 'REQUIRETLS')));
+      });
     });
   }
 }
@@ -218,7 +241,7 @@ class ProxySession {
 export async function startAttackerProxy(opts: AttackerProxyOptions): Promise<AttackerProxy> {
   assertLoopback(opts.host);
   assertLoopback(opts.upstream.host);
-  if (opts.mode === 'tls-intercept' && !opts.impostor?.[0]) throw new Error('attacker proxy: tls-intercept needs an impostor chain');
+  if (interceptsTls(opts.mode) && !opts.impostor?.[0]) throw new Error(`attacker proxy: ${opts.mode} needs an impostor chain`);
   const stats = emptyStats();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {

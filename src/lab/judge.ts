@@ -35,6 +35,8 @@ export interface ObservedDelivery {
   secure: boolean;
   sni: string | null;
   certificate: string | null;
+  /** MAIL FROM carried REQUIRETLS. */
+  requireTls?: boolean;
 }
 
 export interface Observation {
@@ -74,7 +76,7 @@ export function describeExpected(x: Expectation): string {
   if (x.tlsState) parts.push(x.tlsState);
   if (x.policyType) parts.push(`policy_type=${x.policyType}`);
   if (x.feature) parts.push(`tls=${x.feature}`);
-  if (x.status === 'sent') parts.push(`→ ${x.deliveredTo ?? 'mx1'}${x.plaintextAllowed ? '' : ' (TLS)'}`);
+  if (x.status === 'sent') parts.push(`→ ${x.deliveredTo ?? 'mx1'}${x.plaintextAllowed ? '' : ' (TLS)'}${x.requireTls ? ' REQUIRETLS' : ''}`);
   return parts.join(' ');
 }
 
@@ -84,7 +86,7 @@ export function describeObserved(o: Observation, leak: boolean): string {
   if (o.outcome.tlsState) parts.push(o.outcome.tlsState);
   if (o.outcome.policyType) parts.push(`policy_type=${o.outcome.policyType}`);
   if (o.outcome.feature) parts.push(`tls=${o.outcome.feature}`);
-  for (const d of o.deliveries) parts.push(`→ ${d.label} (${d.secure ? 'TLS' : 'plaintext'}${d.sni ? `, sni=${d.sni}` : ''})`);
+  for (const d of o.deliveries) parts.push(`→ ${d.label} (${d.secure ? 'TLS' : 'plaintext'}${d.sni ? `, sni=${d.sni}` : ''}${d.requireTls ? ', REQUIRETLS' : ''})`);
   if (o.proxy?.sawMessageInClear) parts.push('attacker read the message');
   if (leak) parts.push('PLAINTEXT LEAK');
   return parts.join(' ');
@@ -124,6 +126,7 @@ function outcomeProblems(x: Expectation, o: Observation, domain: string): string
     const got = o.deliveries.find((d) => d.label === target);
     if (!got) p.push(`message did not reach ${target}`);
     if (got && x.sni && got.sni !== expectedName(x.sni, domain)) p.push(`SNI ${got.sni ?? 'none'}, expected ${expectedName(x.sni, domain)}`);
+    if (got && x.requireTls && got.requireTls !== true) p.push('REQUIRETLS was not passed on to the next hop');
   }
   return p;
 }

@@ -40,6 +40,8 @@ export interface LabRelayInput {
   stsCache?: Array<{ domain: string; id: string; policy: string }>;
   /** Tee of every log line (e.g. for --keep or debugging). */
   onLogLine?: (line: string) => void;
+  /** Inbound STARTTLS certificate and key files (REQUIRETLS submissions, RFC 8689). */
+  inboundTls?: { cert: string; key: string };
   /** Replace the delivery engine (tests of the lab itself). */
   makeDeliverer?: (config: RelayConfig, deps: { logger: pino.Logger; stsPort?: number }) => Promise<Deliverer>;
 }
@@ -59,6 +61,7 @@ export function labRelayConfig(input: LabRelayInput, spool: string): RelayConfig
     listen: ['127.0.0.1:0'],
     spool,
     mynetworks: ['127.0.0.0/8'],
+    ...(input.inboundTls ? { inbound: { tls: input.inboundTls } } : {}),
     dns: { resolvers: [input.resolverAddress], timeout: '3s', attempts: 1 },
     tls: {
       security_level: 'dane',

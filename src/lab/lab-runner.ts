@@ -42,6 +42,7 @@ import { allScenarios } from './scenarios.ts';
 import { findSharedPort } from './shared-port.ts';
 import { submitMessage } from './submit.ts';
 import { startStsServer, type StsServer } from './sts-server.ts';
+import { createSelfSigned } from './certs.ts';
 
 export interface LabOptions {
   scenarios?: Scenario[];
@@ -134,7 +135,7 @@ async function runOne(lab: Lab, s: Scenario, deadline: number, from: Map<Insecur
   const relay = lab.relays.get(policyOf(s));
   if (!relay) throw new Error(`lab: no relay for ${s.name}`);
   const rcpt = recipientOf(s);
-  const sub = await submitMessage({ ...relay.address, from: '', to: rcpt, subject: `DANE lab ${s.name}`, headers: [`X-Lab-Scenario: ${s.name}`] });
+  const sub = await submitMessage({ ...relay.address, from: '', to: rcpt, subject: `DANE lab ${s.name}`, headers: [`X-Lab-Scenario: ${s.name}`], ...(s.submit?.requireTls ? { requireTls: true } : {}) });
   if (sub.kind === 'error') {
     return { ...judge(s, { deliveries: [], injectionLogged: false }), observed: `relay refused the message: ${sub.message}` };
   }
@@ -164,10 +165,15 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await writeFile(caFile, pkixTrustPem(pki));
     sts = await startStsServer({ host: '127.0.0.1' });
     built = await buildAndStart(scenarios, plan, pki, sts);
+    // The relay's inbound STARTTLS certificate: REQUIRETLS submissions need TLS (RFC 8689 §4).
+    const relayCert = await createSelfSigned({ dnsNames: ['relay.lab.test'] });
+    const inboundTls = { cert: join(dir, 'relay-cert.pem'), key: join(dir, 'relay-key.pem') };
+    await writeFile(inboundTls.cert, relayCert.certPem);
+    await writeFile(inboundTls.key, relayCert.keyPem, { mode: 0o600 });
     resolver = await startLabResolver({ zones: built.zones, validating: true });
     await startRelays(scenarios, {
       dir, caFile, resolverAddress: resolver.address, mxPort: built.port, policies: built.policies, stsPort: sts.port, stsCache: built.stsCache,
-      onLogLine: opts.onLogLine, makeDeliverer: opts.makeDeliverer,
+      inboundTls, onLogLine: opts.onLogLine, makeDeliverer: opts.makeDeliverer,
     }, relays);
   } catch (err) {
     await closeAll();

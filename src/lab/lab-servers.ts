@@ -13,6 +13,7 @@ import type { IssuedCert } from './certs.ts';
 import type { AttackerProxy } from './attacker-proxy.ts';
 import { startAttackerProxy } from './attacker-proxy.ts';
 import { impostorChain } from './lab-pki.ts';
+import { interceptsTls } from './attacker-proxy.ts';
 import type { LabPki } from './lab-pki.ts';
 import type { MxServer } from './mx-server.ts';
 import { startMxServer } from './mx-server.ts';
@@ -66,7 +67,7 @@ async function startScenario(input: ServerStartInput, port: number, pki: LabPki,
     const host = addresses.get(ATTACKER_LABEL);
     const upstream = addresses.get(s.attacker.target);
     if (host === undefined || upstream === undefined) throw new Error(`${s.name}: attacker addresses missing`);
-    const impostor = s.attacker.mode === 'tls-intercept' ? await impostorChain(pki, input.impostorName ?? s.attacker.target) : undefined;
+    const impostor = interceptsTls(s.attacker.mode) ? await impostorChain(pki, input.impostorName ?? s.attacker.target) : undefined;
     const proxy = await startAttackerProxy({ host, port, mode: s.attacker.mode, upstream: { host: upstream, port }, impostor, label: ATTACKER_LABEL });
     out.proxies.set(s.name, proxy);
   }

@@ -10,9 +10,11 @@
  * - `plaintext-only` no TLS at all: not listed and the verb answered 502;
  * - `handshake-fail` STARTTLS offered and answered 220, then the TLS handshake
  *                    fails (the server only speaks TLS 1.0, which Node clients
- *                    refuse by default).
+ *                    refuse by default);
+ * - `requiretls`     like `starttls`, and REQUIRETLS offered in the EHLO inside
+ *                    TLS (RFC 8689); every other mode does not offer it.
  *
- * Records, per message: envelope, body, whether the session was TLS, the SNI
+ * Records, per message: envelope (with REQUIRETLS), body, whether the session was TLS, the SNI
  * the client sent and which certificate the server presented (SHA-256 of the
  * leaf DER and its name). Per session: TLS or not, SNI, whether MAIL FROM came.
  *
@@ -26,7 +28,7 @@ import type { IssuedCert } from './certs.ts';
 import { pemBundle } from './certs.ts';
 import { assertLoopback } from './shared-port.ts';
 
-export const MX_MODES = ['starttls', 'no-starttls', 'plaintext-only', 'handshake-fail'] as const;
+export const MX_MODES = ['starttls', 'no-starttls', 'plaintext-only', 'handshake-fail', 'requiretls'] as const;
 export type MxMode = (typeof MX_MODES)[number];
 
 export interface MxServerOptions {
@@ -54,6 +56,8 @@ export interface ReceivedMessage {
   sni: string | null;
   certificate: PresentedCert | null;
   remoteAddress: string;
+  /** MAIL FROM carried REQUIRETLS (RFC 8689). */
+  requireTls: boolean;
 }
 
 export interface SessionRecord {
@@ -90,6 +94,7 @@ function tlsOptions(mode: MxMode, chain: IssuedCert[] | undefined): Partial<SMTP
   if (!leaf || !chain) throw new Error(`mx-server: mode ${mode} needs a certificate chain`);
   const base: Partial<SMTPServerOptions> = { key: leaf.keyPem, cert: pemBundle(chain), disabledCommands: ['AUTH'] };
   if (mode === 'no-starttls') return { ...base, hideSTARTTLS: true };
+  if (mode === 'requiretls') return { ...base, hideREQUIRETLS: false };
   if (mode === 'handshake-fail') {
     // Only TLS 1.0 on offer: a client with Node's default minimum (TLS 1.2) fails the handshake.
     return { ...base, minVersion: 'TLSv1', maxVersion: 'TLSv1' } as Partial<SMTPServerOptions>;
@@ -147,6 +152,7 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
           data, secure: session.secure, sni: r.sni,
           certificate: session.secure ? presents : null,
           remoteAddress: session.remoteAddress,
+          requireTls: (session.envelope as { requireTLS?: boolean }).requireTLS === true,
         });
         cb();
       }, (err: Error) => cb(err));

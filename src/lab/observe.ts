@@ -49,7 +49,7 @@ export function observeScenario(s: Scenario, rcpt: string, outcome: LogEvent | u
     const mx = servers.mx.get(`${s.name}/${decl.label}`);
     for (const m of mx?.messages() ?? []) {
       if (!m.to.includes(rcpt)) continue;
-      deliveries.push({ label: decl.label, address: mx?.host ?? '', secure: m.secure, sni: m.sni, certificate: m.certificate?.name ?? null });
+      deliveries.push({ label: decl.label, address: mx?.host ?? '', secure: m.secure, sni: m.sni, certificate: m.certificate?.name ?? null, requireTls: m.requireTls });
     }
   }
   const proxy = servers.proxies.get(s.name);

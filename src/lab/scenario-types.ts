@@ -51,6 +51,8 @@ export interface Expectation {
   policyType?: ReportPolicyType;
   /** Postfix `tls=` feature status the relay must log (e.g. `sts`, `dane`). */
   feature?: string;
+  /** The delivered message must carry REQUIRETLS on MAIL FROM (RFC 8689 §4.2.1). */
+  requireTls?: boolean;
 }
 
 export interface ScenarioContext {
@@ -104,6 +106,8 @@ export interface Scenario {
   attacker?: AttackerDecl;
   /** Relay `tls.dane_insecure_mx_policy` for this scenario (scenarios are grouped per relay). Default `dane`. */
   insecureMxPolicy?: InsecureMxPolicy;
+  /** How the lab submits the message: `requireTls` = over STARTTLS with MAIL FROM … REQUIRETLS (RFC 8689). */
+  submit?: { requireTls?: boolean };
   build(ctx: ScenarioContext): Promise<ScenarioBuild>;
   expect: Expectation;
   /** Runs once every scenario has its outcome; its problems are added to this scenario's row. */

@@ -11,6 +11,7 @@ import { dnsScenarios } from './scenarios-dns.ts';
 import { tlsaScenarios } from './scenarios-tlsa.ts';
 import { transportScenarios } from './scenarios-transport.ts';
 import { stsScenarios } from './scenarios-sts.ts';
+import { requireTlsScenarios } from './scenarios-requiretls.ts';
 
 function numbered(list: Scenario[]): Scenario[] {
   return list.map((s, i) => ({ ...s, name: `s${String(i + 1).padStart(2, '0')}-${s.name}` }));
@@ -18,7 +19,7 @@ function numbered(list: Scenario[]): Scenario[] {
 
 /** The whole matrix (a fresh array each call). */
 export function allScenarios(): Scenario[] {
-  return numbered([...tlsaScenarios, ...transportScenarios, ...dnsScenarios, ...stsScenarios]);
+  return numbered([...tlsaScenarios, ...transportScenarios, ...dnsScenarios, ...stsScenarios, ...requireTlsScenarios]);
 }
 
 /** The scenario named `key` (see the module contract), or undefined. */

@@ -5,6 +5,9 @@
  * Contract: never throws; resolves with the queue reply or the error. The
  * sender defaults to the null sender so bounced scenarios create no DSN
  * traffic of their own. Bounded by the connection/greeting/socket timeouts.
+ * With `requireTls` the submission uses STARTTLS (required; the relay's lab
+ * certificate is not checked: both ends are the lab) and MAIL FROM …
+ * REQUIRETLS (RFC 8689); otherwise plaintext, as before.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { assertLoopback } from './shared-port.ts';
@@ -17,6 +20,7 @@ export interface SubmitInput {
   subject: string;
   /** Extra header lines without CRLF, e.g. `X-Lab-Scenario: s01-ee-311`. */
   headers?: string[];
+  requireTls?: boolean;
 }
 
 export type SubmitResult = { kind: 'queued'; response: string } | { kind: 'error'; message: string };
@@ -40,7 +44,8 @@ export function submitMessage(input: SubmitInput): Promise<SubmitResult> {
   assertLoopback(input.host);
   return new Promise((resolve) => {
     const conn = new SMTPConnection({
-      host: input.host, port: input.port, name: 'lab-submitter', ignoreTLS: true,
+      host: input.host, port: input.port, name: 'lab-submitter',
+      ...(input.requireTls ? { requireTLS: true, tls: { rejectUnauthorized: false } } : { ignoreTLS: true }),
       connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 10_000,
     });
     let done = false;
@@ -52,7 +57,7 @@ export function submitMessage(input: SubmitInput): Promise<SubmitResult> {
     };
     conn.on('error', (err: Error) => finish({ kind: 'error', message: err.message }));
     conn.connect(() => {
-      conn.send({ from: input.from, to: [input.to] }, messageText(input), (err, info) => {
+      conn.send({ from: input.from, to: [input.to], ...(input.requireTls ? { requireTLSExtensionEnabled: true } : {}) }, messageText(input), (err, info) => {
         if (err) finish({ kind: 'error', message: err.message });
         else finish({ kind: 'queued', response: info.response });
       });

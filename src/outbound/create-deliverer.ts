@@ -21,6 +21,9 @@
  * `buildSessionSettings`, without sending mail.
  */
 import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { parseHostPort } from '../config/schema.ts';
+import type { SelfAddresses } from '../core/self-loop.ts';
 import type pino from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { configTables } from '../config/tables.ts';
@@ -64,6 +67,14 @@ export async function buildDnsClient(config: RelayConfig): Promise<DnsClient> {
   return createDnsClient(await dnsClientOptions(config));
 }
 
+/** The relay's own listeners (`listen`) and the machine's addresses: a next hop among them loops (5.4.6). */
+export function selfAddresses(config: RelayConfig): SelfAddresses {
+  const listeners = config.listen.map(parseHostPort).filter((l): l is { host: string; port: number } => l !== undefined)
+    .flatMap((l) => (l.host.toLowerCase() === 'localhost' ? [{ host: '127.0.0.1', port: l.port }, { host: '::1', port: l.port }] : [l]));
+  const localAddresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  return { listeners, localAddresses };
+}
+
 /** Policy + transport tables and DNS → the routing context used by planRoute. */
 export async function buildRouteContext(config: RelayConfig, dns: DnsLookup, options: DeliveryOptions = deliveryOptionsFrom(config)): Promise<RouteContext> {
   // Levels, policy and transport tables were validated and parsed once at load (config/tables.ts, C19).
@@ -72,6 +83,7 @@ export async function buildRouteContext(config: RelayConfig, dns: DnsLookup, opt
     dns, transport, port: options.port, mxAddressLimit: options.mxAddressLimit,
     inetProtocols: options.inetProtocols, addressPreference: options.addressPreference,
     policyFor: (domain, bracketed) => lookupPolicy(policies, { domain, ...(bracketed ? { bracketed } : {}) }, defaults),
+    self: selfAddresses(config),
   };
 }
 

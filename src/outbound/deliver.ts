@@ -22,10 +22,23 @@
  *   every new session and every host a policy refused is recorded
  *   for TLSRPT (`deps.tlsrpt`, RFC 8460 §4), a pooled session is not a new
  *   negotiation and is not recorded again.
+ * - DSN (RFC 3461): RET/ENVID and each recipient's NOTIFY/ORCPT go to a server
+ *   that offers DSN, in one transaction (session.ts); a sent outcome says
+ *   whether the server offered DSN (`hopOffersDsn`: the queue sends a
+ *   `relayed` DSN for NOTIFY=SUCCESS otherwise);
+ * - REQUIRETLS (RFC 8689 §4.2.1, core/requiretls): a host without DANE
+ *   authentication is not connected to; a session that is not Verified or
+ *   whose EHLO lacks REQUIRETLS is not used (nothing sent, kept for the pool);
+ *   both are permanent host failures for the walk (5.7.30 when every host
+ *   refused, soft before); REQUIRETLS is passed on in MAIL FROM;
+ * - TLS-Required: No (`job.tlsOptional`, only when the operator enabled it):
+ *   the host's policy is relaxed to `may` for this message, logged
+ *   (`tls-required-no`), and pooled apart (the pool key includes the policy).
  */
 import type pino from 'pino';
 import { endOfWalk, nextMove, recordHost, startHostWalk, type HostResult } from '../core/host-walk.ts';
 import { classifyFailure, classifyReply, type AttemptOutcome, type HostLabel } from '../core/outcome.ts';
+import { relaxForTlsRequiredNo, requireTlsHost, requireTlsSession, type RequireTlsCheck } from '../core/requiretls.ts';
 import type { DeliveryJob, RecipientOutcome } from '../queue/deliverer.ts';
 import { relayName } from '../log/delivery-events.ts';
 import { DeliveryLog, endpointOf } from '../log/delivery-log.ts';
@@ -48,7 +61,7 @@ export interface EngineDeps {
 
 interface Timing { start: number; setupDone: number }
 
-interface TargetResult { outcomes: Map<string, AttemptOutcome>; nextHost: AttemptOutcome | null; connected: boolean }
+interface TargetResult { outcomes: Map<string, AttemptOutcome>; nextHost: AttemptOutcome | null; connected: boolean; permanent?: boolean; hopOffersDsn?: boolean }
 
 const hostOf = (t: Target): HostLabel => ({ name: t.mxHost, ip: t.ip, port: t.port });
 
@@ -93,10 +106,36 @@ function outcomesOf(host: HostLabel, recipients: string[], r: SendResult): Targe
   return { outcomes, nextHost: null, connected: true };
 }
 
-async function tryTarget(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, t: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
+/** A REQUIRETLS refusal: this host is not used; permanent for the walk (RFC 8689 §4.2.1). */
+function refused(log: DeliveryLog, t: Target, r: Extract<RequireTlsCheck, { kind: 'refuse' }>, connected: boolean): TargetResult {
+  log.skipped({ mx: t.mxHost, ip: t.ip, port: t.port, dsn: r.dsn, reason: r.reason, cause: 'requiretls_unavailable', policy: t.policy });
+  return { outcomes: new Map(), nextHost: { kind: 'next-host', dsn: r.dsn, diagnostic: r.reason, cause: 'requiretls_unavailable' }, connected, permanent: true };
+}
+
+/** The target as this message may use it: TLS-Required: No relaxes its policy (RFC 8689 §4.2). */
+function targetFor(deps: EngineDeps, job: DeliveryJob, t: Target): Target {
+  if (!job.tlsOptional || t.policy.level === 'may' || t.policy.level === 'none') return t;
+  deps.logger.warn({ event: 'tls-required-no', qid: job.queueId, mx: t.mxHost, ip: t.ip, port: t.port, tls: { level: t.policy.level } },
+    `${job.queueId}: TLS-Required: No header honoured for ${t.mxHost}[${t.ip}]:${t.port}: TLS level ${t.policy.level} relaxed to may (RFC 8689)`);
+  return { ...t, policy: relaxForTlsRequiredNo(t.policy) };
+}
+
+async function tryTarget(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, target: Target, recipients: string[], timing: Timing): Promise<TargetResult & { session?: SmtpSession }> {
+  const t = targetFor(deps, job, target);
+  if (job.requireTls) {
+    const pre = requireTlsHost(t.policy.auth, t.mxHost);
+    if (pre.kind === 'refuse') return refused(log, t, pre, false);
+  }
   const key = poolKey(t);
   const got = await sessionFor(deps, log, t, key);
   if ('failed' in got) return { outcomes: new Map(), nextHost: got.failed, connected: got.connected };
+  if (job.requireTls) {
+    const post = requireTlsSession(got.session.tls?.verdict.state ?? null, got.session.offers('REQUIRETLS'), `${t.mxHost}[${t.ip}]`);
+    if (post.kind === 'refuse') {
+      deps.pool.release(key, got.session); // nothing was sent: the session is still clean
+      return refused(log, t, post, true);
+    }
+  }
   timing.setupDone = (deps.now ?? Date.now)();
   let body: ReturnType<DeliveryJob['openBody']>;
   try {
@@ -105,14 +144,18 @@ async function tryTarget(deps: EngineDeps, log: DeliveryLog, job: DeliveryJob, t
     deps.pool.release(key, got.session); // nothing was sent: the session is still clean
     return { ...outcomesOf(hostOf(t), recipients, { kind: 'local', detail: `cannot read the message: ${(err as Error).message}` }), session: got.session };
   }
-  const result = await got.session.send({ sender: job.sender, recipients, size: job.size, eightBit: job.eightBit }, body);
+  const result = await got.session.send({
+    sender: job.sender, recipients, size: job.size, eightBit: job.eightBit,
+    ...(job.dsn ? { dsn: job.dsn } : {}), ...(job.recipientDsn ? { recipientDsn: job.recipientDsn } : {}), ...(job.requireTls ? { requireTls: true } : {}),
+  }, body);
   const out = outcomesOf(hostOf(t), recipients, result);
+  const hopOffersDsn = got.session.offers('DSN');
   deps.pool.release(key, got.session);
-  return { ...out, session: got.session };
+  return { ...out, session: got.session, hopOffersDsn };
 }
 
-function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): RecipientOutcome {
-  if (o.kind === 'sent') return { recipient: rcpt, status: 'sent', dsn: o.dsn, diagnostic: o.reply, remoteReply: o.reply, ...(relay ? { relay } : {}) };
+function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string, hopOffersDsn?: boolean): RecipientOutcome {
+  if (o.kind === 'sent') return { recipient: rcpt, status: 'sent', dsn: o.dsn, diagnostic: o.reply, remoteReply: o.reply, ...(relay ? { relay } : {}), hopOffersDsn: hopOffersDsn === true };
   const status = o.kind === 'bounced' ? 'bounced' : 'deferred';
   return { recipient: rcpt, status, dsn: o.dsn, diagnostic: o.diagnostic, cause: o.cause, ...(relay ? { relay } : {}), ...(o.remoteReply ? { remoteReply: o.remoteReply } : {}) };
 }
@@ -120,8 +163,8 @@ function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string): Re
 /** One job's delivery: what every step needs. */
 interface JobRun { deps: EngineDeps; log: DeliveryLog; job: DeliveryJob; timing: Timing; final: Map<string, RecipientOutcome> }
 
-function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession, failedAt: string | null = null): void {
-  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : failedAt ?? undefined);
+function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession, hopOffersDsn?: boolean, failedAt: string | null = null): void {
+  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : failedAt ?? undefined, hopOffersDsn);
   run.final.set(rcpt, out);
   const at = { receivedAt: run.job.receivedAt, start: run.timing.start, setupDone: run.timing.setupDone, end: (run.deps.now ?? Date.now)() };
   run.log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses, connection: session.connection } : undefined);
@@ -141,8 +184,8 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
     const pending = job.recipients.filter((r) => !run.final.has(r));
     if (pending.length === 0) break;
     const r = await tryTarget(deps, run.log, job, entry.target, pending, run.timing);
-    for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, entry.target, r.session);
-    walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected, relay: relayName(endpointOf(entry.target)) } : { kind: 'used' });
+    for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, entry.target, r.session, r.hopOffersDsn);
+    walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected, relay: relayName(endpointOf(entry.target)), ...(r.permanent ? { permanent: true } : {}) } : { kind: 'used' });
   }
   const end = endOfWalk(walk, plan.nextHop);
   return finish(run, end.outcome, end.relay);
@@ -164,6 +207,6 @@ async function skipped(deps: EngineDeps, log: DeliveryLog, nextHop: string, e: S
  * Every recipient has exactly one outcome.
  */
 function finish(run: JobRun, o: AttemptOutcome, relay: string | null): RecipientOutcome[] {
-  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o, undefined, undefined, relay);
+  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o, undefined, undefined, undefined, relay);
   return run.job.recipients.map((r) => run.final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome', cause: 'other' }));
 }

@@ -22,6 +22,10 @@
  *   an enforce policy that refuses a host (MX mismatch, RFC 8461 §4.1) or a
  *   failed `_mta-sts` lookup with nothing cached (non-negotiable 1) turn
  *   the host into a `skip` entry with its typed reason;
+ * - an address that is one of the relay's own listeners (`self`, core/self-loop)
+ *   is never a target: a host with only such addresses becomes a permanent
+ *   `skip` 5.4.6 "mail for DOMAIN loops back to myself" (Postfix smtp_addr.c),
+ *   so a next hop that is only us bounces instead of looping;
  * - planning stops once `mxAddressLimit` targets are collected;
  * - no sockets are opened here: `dane-relay check` uses this as is.
  */
@@ -29,6 +33,7 @@ import type { RefusalCause } from '../core/refusal-cause.ts';
 import type { DnsLookup } from '../core/dns-result.ts';
 import type { DestinationPolicy } from '../core/effective-policy.ts';
 import { planMx, type MxHost } from '../core/mx-order.ts';
+import { isOwnListener, loopsBackMessage, type SelfAddresses } from '../core/self-loop.ts';
 import type { HostFacts } from '../core/policy.ts';
 import { choosePolicySource, needsStsState, type SourcedPolicy, type StsState } from '../core/sts-precedence.ts';
 import { lookupTransport, type TransportTable } from '../config/transport-map.ts';
@@ -44,6 +49,8 @@ export interface RouteContext extends HostLookupContext {
   policyFor(nextHop: string, bracketed?: { host: string; port: number }): DestinationPolicy;
   /** MTA-STS state of a next hop (sts/resolver.ts); absent: MTA-STS disabled. */
   sts?: (nextHop: string) => Promise<StsState>;
+  /** The relay's own listeners: a target among them is a mail loop (5.4.6). */
+  self?: SelfAddresses;
 }
 
 export interface Target {
@@ -163,7 +170,14 @@ export async function planRoute(ctx: RouteContext, domain: string): Promise<Rout
       entries.push(skipEntry(h.host, list.port, { kind: 'skip', dsn: policy.dsn, reason: policy.message, cause: policy.cause, permanent: false, facts: res.facts, policy }, src));
       continue;
     }
-    for (const a of res.addresses) {
+    const self = ctx.self;
+    const addresses = self ? res.addresses.filter((a) => !isOwnListener(a.address, list.port, self)) : res.addresses;
+    if (addresses.length === 0) {
+      const loop = { kind: 'skip' as const, dsn: '5.4.6', reason: loopsBackMessage(list.nextHop), cause: 'mail_loop' as const, permanent: true, facts: res.facts };
+      entries.push({ kind: 'skip', mxHost: h.host, port: list.port, dsn: loop.dsn, reason: loop.reason, cause: loop.cause, permanent: true, resolution: loop });
+      continue;
+    }
+    for (const a of addresses) {
       if (ctx.mxAddressLimit > 0 && targets >= ctx.mxAddressLimit) break;
       targets++;
       entries.push({

@@ -33,6 +33,38 @@ export interface EnvelopeIn {
   recipients: string[];
   size: number;
   eightBit: boolean;
+  /** RET and ENVID for MAIL FROM, sent only when the server offers DSN (RFC 3461 §4.3, §4.4). */
+  dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string };
+  /** NOTIFY and ORCPT per recipient for RCPT TO, sent only when the server offers DSN (RFC 3461 §4.1, §4.2). */
+  recipientDsn?: Record<string, { notify?: string[]; orcpt?: string }>;
+  /** REQUIRETLS on MAIL FROM (RFC 8689 §4.2.1); the caller has checked the server offers it. */
+  requireTls?: boolean;
+}
+
+/** RFC 3461 §4: xtext (`+XX` for '+', '=', and octets outside 0x21..0x7e). */
+export function xtext(value: string): string {
+  let out = '';
+  for (const b of Buffer.from(value, 'utf8')) {
+    out += b < 0x21 || b > 0x7e || b === 0x2b || b === 0x3d ? `+${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
+  }
+  return out;
+}
+
+/** ` NOTIFY=… ORCPT=…` for one recipient; '' when none were given. */
+export function rcptDsnArgs(p: { notify?: string[]; orcpt?: string } | undefined): string {
+  if (!p) return '';
+  const args: string[] = [];
+  if (p.notify && p.notify.length > 0) args.push(`NOTIFY=${p.notify.join(',')}`);
+  if (p.orcpt !== undefined) args.push(`ORCPT=${xtext(p.orcpt)}`);
+  return args.length > 0 ? ' ' + args.join(' ') : '';
+}
+
+/** nodemailer internals this adapter relies on (pinned by test/outbound/dsn-params.test.ts). */
+interface ConnInternals {
+  _getDsnRcptToArgs(): string;
+  _ehloLines?: unknown[];
+  _recipientQueue?: string[];
+  _supportedExtensions?: unknown;
 }
 
 export interface RejectedRecipient { recipient: string; reply: SmtpReply }
@@ -73,9 +105,21 @@ export class SmtpSession {
   /** The TLS session and its verdict, set once by whoever opened it (deliver.ts); null in plaintext. */
   tls: TlsSessionInfo | null = null;
 
+  /** The NOTIFY/ORCPT of the transaction being sent (per recipient). */
+  private rcptDsn: EnvelopeIn['recipientDsn'];
+
   /** `connection`: the outbound connection number (smtp-session.ts), for the log. */
   constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel, readonly connection = 0) {
     conn.on('end', () => { this.state = 'closed'; });
+    // nodemailer applies one NOTIFY/ORCPT to every RCPT TO of an envelope; recipients carry
+    // their own (RFC 3461 §4.1, §4.2), so the RCPT arguments are built per recipient here,
+    // for the recipient nodemailer has just queued, and only when the server offers DSN.
+    const internals = conn as unknown as ConnInternals;
+    internals._getDsnRcptToArgs = () => {
+      const queue = internals._recipientQueue;
+      const rcpt = Array.isArray(queue) ? queue[queue.length - 1] : undefined;
+      return this.offers('DSN') && rcpt !== undefined ? rcptDsnArgs(this.rcptDsn?.[rcpt]) : '';
+    };
   }
 
   get alive(): boolean {
@@ -97,8 +141,13 @@ export class SmtpSession {
     this.tap.clock?.transaction(env.size, env.recipients.length);
     this.uses++;
     this.cleanSince = null;
+    this.rcptDsn = env.recipientDsn;
     const envelope = {
       from: env.sender === '' ? '' : env.sender, to: env.recipients, size: env.size, use8BitMime: env.eightBit,
+      // nodemailer sends RET/ENVID only when the server offers DSN; the object also makes it call _getDsnRcptToArgs.
+      // Only when the server really offers DSN: nodemailer's own test also matches the word in a host name.
+      ...(env.dsn && (env.dsn.ret || env.dsn.envid !== undefined) && this.offers('DSN') ? { dsn: { ...(env.dsn.ret ? { ret: env.dsn.ret } : {}), ...(env.dsn.envid !== undefined ? { envid: env.dsn.envid } : {}) } } : {}),
+      ...(env.requireTls ? { requireTLSExtensionEnabled: true } : {}),
     };
     return new Promise((resolve) => {
       this.conn.send(envelope, body, (err, info) => {
@@ -129,10 +178,18 @@ export class SmtpSession {
     return f.kind === 'network' ? { kind: 'broken', stage: f.stage, cause: f.cause, detail: f.detail } : { kind: 'local', detail: err.message };
   }
 
-  /** Whether the server's EHLO (the one inside TLS, C32) offered `extension`; nodemailer keeps the list privately. */
-  private offers(extension: string): boolean {
-    const list = (this.conn as unknown as { _supportedExtensions?: unknown })._supportedExtensions;
-    return Array.isArray(list) && list.includes(extension);
+  /**
+   * Whether the server's last EHLO reply (the one inside TLS, C32) has a line
+   * whose keyword is `extension`. Read from nodemailer's `_ehloLines` (that
+   * reply's lines, greeting line removed), never from its
+   * `_supportedExtensions`: that list is filled by a search for the word
+   * anywhere in the reply, so a greeting such as `250-mx-requiretls.example`
+   * counts as offering REQUIRETLS (found by the lab, s44), and it is never
+   * emptied between EHLOs.
+   */
+  offers(extension: string): boolean {
+    const lines = (this.conn as unknown as ConnInternals)._ehloLines;
+    return Array.isArray(lines) && lines.some((l) => typeof l === 'string' && l.split(/\s+/)[0]?.toUpperCase() === extension);
   }
 
   /** RSET; false (and the session closed) unless the server answered 2xx. */

@@ -28,6 +28,14 @@ export interface DeliveryJob {
   receivedAt: number;
   /** 1 for the first attempt. */
   attempt: number;
+  /** RET and ENVID to pass on to a next hop that offers DSN (RFC 3461 §4.3, §4.4). */
+  dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string };
+  /** Per recipient NOTIFY and ORCPT to pass on (RFC 3461 §4.1, §4.2); absent = none given. */
+  recipientDsn?: Record<string, { notify?: string[]; orcpt?: string }>;
+  /** RFC 8689: the sender asked for REQUIRETLS; only a DANE-verified host offering REQUIRETLS may take it. */
+  requireTls?: boolean;
+  /** RFC 8689 §5 `TLS-Required: No` header, already checked against `tls.honor_tls_required_no`. */
+  tlsOptional?: boolean;
   /**
    * The message (headers and body, CRLF line ends): the bytes themselves when
    * the scheduler holds them in memory, else a fresh stream from the queue
@@ -49,6 +57,8 @@ export interface RecipientOutcome {
   remoteReply?: string;
   /** Why it was not delivered (deferred, bounced), decided where the failure was classified. */
   cause?: RefusalCause;
+  /** For `sent`: the next hop offered DSN (NOTIFY was passed on; RFC 3461 §5.2.2 otherwise: `relayed`). */
+  hopOffersDsn?: boolean;
 }
 
 export interface Deliverer {

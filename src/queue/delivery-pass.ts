@@ -18,9 +18,14 @@
  *   serialised per message, so the newest state wins on disk; a queue file
  *   deleted by the operator meanwhile is marked gone and never written again.
  *   After the last job it ends the pass and returns its `PassEnd`, else null.
- * - End of a pass: recipients bounced in it get ONE DSN (bounce.ts), queued
- *   durably BEFORE they are marked reported (a crash may repeat a bounce,
- *   never lose one); a null-sender message never gets one. Then the message
+ * - End of a pass: recipients bounced in it get ONE failure DSN (bounce.ts),
+ *   queued durably BEFORE they are marked reported (a crash may repeat a
+ *   bounce, never lose one); a null-sender message never gets one, nor does
+ *   a recipient whose NOTIFY excludes FAILURE (NEVER, core/dsn-notify).
+ *   Likewise one `relayed` DSN for recipients sent to a next hop without DSN
+ *   that asked NOTIFY=SUCCESS (RFC 3461 §5.2.2), and one `delayed` DSN for
+ *   recipients still undelivered after `delayWarningMs` (NOTIFY=DELAY or no
+ *   NOTIFY; once per recipient, `delayWarned`). Then the message
  *   is removed when every recipient is final, else rewritten, moved to
  *   `deferred/` with its file mtime set to the next attempt. An I/O error is
  *   logged and gives `retry` with the directory the file is in.
@@ -29,14 +34,25 @@ import type { Logger } from 'pino';
 import { logQueueOutcome } from '../log/queue-events.ts';
 import type { DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import { backoffDelay, isExpired, type BackoffPolicy } from './backoff.ts';
-import { queueBounce } from './bounce.ts';
+import { queueDsn } from './bounce.ts';
+import { delayDsnDue, originalRecipientOf, relayedDsnDue, wantsFailureDsn, type DsnKind } from '../core/dsn-notify.ts';
 import { domainOf, isUndelivered, type QueueRecord, type RecipientState } from './record.ts';
 import type { Spool } from './spool.ts';
+
+/** What the DSN decisions of a pass need (RFC 3461/3464, RFC 8689 §5). */
+export interface DsnPolicy {
+  /** Postfix delay_warning_time (ms); 0 or absent: no delay warnings. */
+  delayWarningMs?: number;
+  /** Postfix bounce_size_limit: RET=FULL returns at most this many bytes; default 50000. */
+  dsnMaxReturned?: number;
+  /** `tls.honor_tls_required_no`: act on a `TLS-Required: No` header. */
+  honorTlsRequiredNo?: boolean;
+}
 
 export interface PassContext {
   spool: Spool;
   logger: Logger;
-  settings: BackoffPolicy & { myhostname: string };
+  settings: BackoffPolicy & DsnPolicy & { myhostname: string };
   /** Hands a newly queued DSN to the scheduler. */
   notify: (id: string) => void;
 }
@@ -82,6 +98,8 @@ function recordOutcome(state: RecipientState, o: RecipientOutcome, rec: QueueRec
   else delete state.relay;
   if (o.remoteReply !== undefined) state.remoteReply = o.remoteReply;
   else delete state.remoteReply;
+  // RFC 3461 §5.2.2: NOTIFY=SUCCESS relayed to a hop without DSN: we report `relayed`.
+  if (o.status === 'sent' && relayedDsnDue(state.notify, o.hopOffersDsn === true)) state.action = 'relayed';
   if (o.status === 'deferred' && isExpired(policy, rec.sender, rec.receivedAt, now)) {
     state.status = 'bounced';
     state.expired = true;
@@ -90,7 +108,7 @@ function recordOutcome(state: RecipientState, o: RecipientOutcome, rec: QueueRec
 
 /** True when the end of the pass would only remove the message: every recipient final, no bounce left to send. */
 function endsInRemoval(rec: QueueRecord): boolean {
-  return rec.recipients.every((r) => !isUndelivered(r) && !(r.status === 'bounced' && !r.reported));
+  return rec.recipients.every((r) => !isUndelivered(r) && !((r.status === 'bounced' || r.action === 'relayed') && !r.reported));
 }
 
 export class DeliveryPass {
@@ -123,10 +141,22 @@ export class DeliveryPass {
   }
 
   private jobOf(domain: string, recipients: string[]): DeliveryJob {
-    const r = this.record; const body = this.body; const spool = this.ctx().spool;
+    const r = this.record; const body = this.body; const { spool, settings } = this.ctx();
+    const recipientDsn: NonNullable<DeliveryJob['recipientDsn']> = {};
+    for (const st of r.recipients) {
+      if (!recipients.includes(st.address)) continue;
+      // Postfix passes ORCPT on for every recipient: the client's, else rfc822;<recipient>.
+      const orcpt = originalRecipientOf(st.address, st.orcpt);
+      recipientDsn[st.address] = { ...(st.notify ? { notify: st.notify } : {}), ...(orcpt !== undefined ? { orcpt } : {}) };
+    }
+    const dsn = { ...(r.ret ? { ret: r.ret } : {}), ...(r.envid !== undefined ? { envid: r.envid } : {}) };
     return {
       queueId: r.id, sender: r.sender, domain, recipients: [...recipients], size: r.size, smtputf8: r.smtputf8, eightBit: r.eightBit,
       receivedAt: r.receivedAt, attempt: r.attempts, openBody: () => body ?? spool.openContent('active', r.id, r.size),
+      ...(Object.keys(dsn).length > 0 ? { dsn } : {}), ...(Object.keys(recipientDsn).length > 0 ? { recipientDsn } : {}),
+      ...(r.requireTls ? { requireTls: true } : {}),
+      // RFC 8689 §4.1: REQUIRETLS wins over the header; the header counts only when the operator allows it.
+      ...(!r.requireTls && r.tlsRequiredNo && settings.honorTlsRequiredNo ? { tlsOptional: true } : {}),
     };
   }
 
@@ -187,19 +217,36 @@ export class DeliveryPass {
     }
   }
 
+  /** The DSNs this pass owes (failed, relayed, delayed), each queued before the record says so. */
   private async bounce(ctx: PassContext, now: number): Promise<void> {
     const rec = this.record;
     const fresh = rec.recipients.filter((r) => r.status === 'bounced' && !r.reported);
-    if (fresh.length === 0) return;
+    const relayed = rec.recipients.filter((r) => r.status === 'sent' && r.action === 'relayed' && !r.reported);
+    const delayMs = ctx.settings.delayWarningMs ?? 0;
+    const delayed = rec.recipients.filter((r) => delayDsnDue({ notify: r.notify, undelivered: r.status === 'deferred', warned: r.delayWarned === true, receivedAt: rec.receivedAt, now, delayWarningMs: delayMs }));
+    if (fresh.length + relayed.length + delayed.length === 0) return;
     if (rec.sender === '') {
-      ctx.logger.info({ qid: rec.id, event: 'bounce-discarded' }, `${rec.id}: undeliverable bounce discarded (null sender: no bounce for a bounce)`);
+      if (fresh.length > 0) ctx.logger.info({ qid: rec.id, event: 'bounce-discarded' }, `${rec.id}: undeliverable bounce discarded (null sender: no bounce for a bounce)`);
     } else {
-      const dsnId = await queueBounce(ctx.spool, rec, fresh, ctx.settings.myhostname, now);
-      ctx.logger.info({ qid: rec.id, event: 'bounce', dsnQid: dsnId }, `${rec.id}: sender non-delivery notification: ${dsnId}`);
-      ctx.notify(dsnId);
+      const failed = fresh.filter((r) => wantsFailureDsn(r.notify));
+      if (failed.length < fresh.length) ctx.logger.info({ qid: rec.id, event: 'dsn-suppressed', rcpts: fresh.filter((r) => !failed.includes(r)).map((r) => r.address) }, `${rec.id}: no failure notification: NOTIFY=NEVER or without FAILURE`);
+      await this.sendDsn(ctx, 'failed', failed, now);
+      await this.sendDsn(ctx, 'relayed', relayed, now);
+      await this.sendDsn(ctx, 'delayed', delayed, now);
     }
-    for (const r of fresh) r.reported = true;
+    for (const r of [...fresh, ...relayed]) r.reported = true;
+    for (const r of delayed) r.delayWarned = true;
     await ctx.spool.writeRecord('active', rec);
+  }
+
+  private async sendDsn(ctx: PassContext, kind: DsnKind, recipients: RecipientState[], now: number): Promise<void> {
+    if (recipients.length === 0) return;
+    const rec = this.record;
+    const retryUntil = kind === 'delayed' ? rec.receivedAt + ctx.settings.maxLifetimeMs : undefined;
+    const id = await queueDsn(ctx.spool, rec, recipients, kind, { reportingMta: ctx.settings.myhostname, now, maxReturned: ctx.settings.dsnMaxReturned ?? 50_000, ...(retryUntil !== undefined ? { retryUntil } : {}) });
+    const what = kind === 'failed' ? 'sender non-delivery notification' : kind === 'delayed' ? 'sender delay notification' : 'sender delivery status notification';
+    ctx.logger.info({ qid: rec.id, event: kind === 'failed' ? 'bounce' : `dsn-${kind}`, dsnQid: id }, `${rec.id}: ${what}: ${id}`);
+    ctx.notify(id);
   }
 
   private async removeOrDefer(ctx: PassContext, now: number): Promise<PassEnd> {

@@ -9,6 +9,17 @@
  * `deferred` (temporary failure, with reason and next attempt), `sent` and
  * `bounced` (final). `reported` marks a bounced recipient whose DSN was
  * already queued, so a restart does not lose it and seldom repeats it.
+ *
+ * Delivery status notification requests (RFC 3461) and REQUIRETLS (RFC 8689)
+ * are kept as they were received: per message `ret` (RET=FULL|HDRS), `envid`
+ * (ENVID, xtext-decoded), `requireTls` (MAIL FROM REQUIRETLS),
+ * `tlsRequiredNo` (a `TLS-Required: No` header, RFC 8689 §5); per recipient
+ * `notify` (NOTIFY list; absent = not given) and `orcpt` (ORCPT as
+ * `addr-type;address`, decoded). `action: 'relayed'` marks a recipient sent to
+ * a next hop that did not offer DSN (RFC 3461 §5.2.2), `delayWarned` one whose
+ * delay warning was queued. All these fields are optional: records written
+ * before they existed load unchanged (the format stays version 1; an older
+ * relay reading a newer record ignores them, as zod drops unknown keys).
  */
 import { z } from 'zod';
 
@@ -24,6 +35,10 @@ const recipientSchema = z.object({
   nextAttemptAt: z.number().optional(),
   expired: z.boolean().optional(),
   reported: z.boolean().optional(),
+  notify: z.array(z.enum(['NEVER', 'SUCCESS', 'FAILURE', 'DELAY'])).optional(),
+  orcpt: z.string().optional(),
+  action: z.literal('relayed').optional(),
+  delayWarned: z.boolean().optional(),
 });
 
 const recordSchema = z.object({
@@ -35,6 +50,10 @@ const recordSchema = z.object({
   smtputf8: z.boolean(),
   eightBit: z.boolean(),
   client: z.object({ address: z.string(), helo: z.string().optional(), user: z.string().optional() }).optional(),
+  ret: z.enum(['FULL', 'HDRS']).optional(),
+  envid: z.string().optional(),
+  requireTls: z.boolean().optional(),
+  tlsRequiredNo: z.boolean().optional(),
   /** Message-level pass counter (1 after the first delivery pass). */
   attempts: z.number().int().nonnegative(),
   nextAttemptAt: z.number(),
@@ -77,15 +96,31 @@ export function domainOf(address: string): string {
   return at < 0 ? '' : address.slice(at + 1).toLowerCase();
 }
 
+/** A recipient with its DSN request (RFC 3461 §4.1, §4.2). */
+export interface NewRecipient {
+  address: string;
+  notify?: RecipientState['notify'];
+  orcpt?: string;
+}
+
 export interface NewMessage {
   id: string;
   sender: string;
-  recipients: string[];
+  recipients: Array<string | NewRecipient>;
   receivedAt: number;
   size: number;
   smtputf8: boolean;
   eightBit: boolean;
   client?: QueueRecord['client'];
+  ret?: QueueRecord['ret'];
+  envid?: string;
+  requireTls?: boolean;
+  tlsRequiredNo?: boolean;
+}
+
+function newRecipient(r: string | NewRecipient): RecipientState {
+  if (typeof r === 'string') return { address: r, status: 'pending', attempts: 0 };
+  return { address: r.address, status: 'pending', attempts: 0, ...(r.notify ? { notify: r.notify } : {}), ...(r.orcpt !== undefined ? { orcpt: r.orcpt } : {}) };
 }
 
 /** A fresh record: every recipient pending, due now. */
@@ -99,8 +134,12 @@ export function newRecord(m: NewMessage): QueueRecord {
     smtputf8: m.smtputf8,
     eightBit: m.eightBit,
     ...(m.client ? { client: m.client } : {}),
+    ...(m.ret ? { ret: m.ret } : {}),
+    ...(m.envid !== undefined ? { envid: m.envid } : {}),
+    ...(m.requireTls ? { requireTls: true } : {}),
+    ...(m.tlsRequiredNo ? { tlsRequiredNo: true } : {}),
     attempts: 0,
     nextAttemptAt: m.receivedAt,
-    recipients: m.recipients.map((address) => ({ address, status: 'pending' as const, attempts: 0 })),
+    recipients: m.recipients.map(newRecipient),
   };
 }

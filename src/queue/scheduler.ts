@@ -22,12 +22,12 @@ import type { Deliverer, DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { Spool } from './spool.ts';
 import { DelivererSlot } from './deliverer-slot.ts';
-import { DeliveryPass, type PassContext, type PassEnd, type QueuedHint } from './delivery-pass.ts';
+import { DeliveryPass, type DsnPolicy, type PassContext, type PassEnd, type QueuedHint } from './delivery-pass.ts';
 import { FlushWatcher } from './flush-watcher.ts';
 import { scanSpool } from './spool-scan.ts';
 import { WaitingSet } from './waiting-set.ts';
 
-export interface SchedulerSettings extends BackoffPolicy {
+export interface SchedulerSettings extends BackoffPolicy, DsnPolicy {
   concurrency: number;
   destinationConcurrency: number;
   scanIntervalMs: number;

@@ -16,6 +16,9 @@ const STRIPPED = failed('4.7.4', 'TLS is required, but was not offered');
 const REFUSED = failed('4.4.1', 'connect to mx[127.0.0.3]:25: Connection refused', false);
 const TLSA_ERROR = skipped('4.7.5', 'TLSA lookup error for mx:25');
 const NOT_FOUND = skipped('5.4.4', 'Host or domain name not found', true);
+const NO_DANE = skipped('5.7.30', 'REQUIRETLS: host mx is not authenticated by DANE', true, 'requiretls_unavailable');
+const NO_REQUIRETLS: HostResult = { kind: 'failed', outcome: { kind: 'next-host', dsn: '5.7.30', diagnostic: 'REQUIRETLS: host mx does not offer REQUIRETLS', cause: 'requiretls_unavailable' }, connected: true, permanent: true };
+const LOOP = skipped('5.4.6', 'mail for d.test loops back to myself', true, 'mail_loop');
 
 describe('host walk: table', () => {
   const rows: Array<{ name: string; results: HostResult[]; limit?: number; kind: 'used' | 'bounce' | 'defer'; index?: number; dsn?: string; outcome?: string; diag?: RegExp }> = [
@@ -34,6 +37,10 @@ describe('host walk: table', () => {
     { name: 'one permanent skip and one TLS failure: defer (C16 never bounces)', results: [NOT_FOUND, MISMATCH], kind: 'defer', dsn: '4.7.5', outcome: 'deferred' },
     { name: 'a TLS failure then a permanent skip: defer, lowered to 4.4.4', results: [MISMATCH, NOT_FOUND], kind: 'defer', dsn: '4.4.4', outcome: 'deferred', diag: /not found/ },
     { name: 'a 5.x session failure is lowered to 4.x when no host is left', results: [failed('5.3.0', 'said: 554 5.3.0 go away')], kind: 'defer', dsn: '4.3.0', outcome: 'deferred' },
+    { name: 'RFC 8689 §4.2.1: REQUIRETLS refused by the first host (soft), the next host used', results: [NO_REQUIRETLS, USED], kind: 'used', index: 1 },
+    { name: 'RFC 8689 §4.2.1: every host refuses REQUIRETLS (no DANE, not offered): bounce 5.7.30', results: [NO_DANE, NO_REQUIRETLS], kind: 'bounce', dsn: '5.7.30', outcome: 'bounced', diag: /REQUIRETLS/ },
+    { name: 'RFC 8689: REQUIRETLS refused, another host unreachable: defer (it may offer REQUIRETLS later)', results: [NO_REQUIRETLS, REFUSED], kind: 'defer', dsn: '4.4.1', outcome: 'deferred' },
+    { name: 'RFC 5321 §5.1: the only host is ourselves: bounce 5.4.6', results: [LOOP], kind: 'bounce', dsn: '5.4.6', outcome: 'bounced', diag: /loops back to myself/ },
     { name: 'no entries at all: defer 4.4.3, no usable mail exchanger', results: [], kind: 'defer', dsn: '4.4.3', outcome: 'deferred', diag: /no usable mail exchanger for d\.test/ },
   ];
   for (const r of rows) {

@@ -4,7 +4,7 @@ import { createRootCa, createIntermediateCa, issueLeaf, chainOf } from '../../sr
 import type { IssuedCert } from '../../src/lab/certs.ts';
 import { startMxServer } from '../../src/lab/mx-server.ts';
 import type { MxServer } from '../../src/lab/mx-server.ts';
-import { startAttackerProxy, INJECTED_REPLY } from '../../src/lab/attacker-proxy.ts';
+import { startAttackerProxy, INJECTED_REPLY, ATTACK_MODES, interceptsTls, stripExtension } from '../../src/lab/attacker-proxy.ts';
 import type { AttackMode, AttackerProxy } from '../../src/lab/attacker-proxy.ts';
 import { stripStartTls, ReplyGrouper, LineSplitter, SmtpObserver } from '../../src/lab/smtp-lines.ts';
 import { sendOne } from './smtp-client.ts';
@@ -108,5 +108,19 @@ describe('SMTP line helpers', () => {
     const o = new SmtpObserver();
     for (const l of ['EHLO x', 'MAIL FROM:<a@b>', 'DATA', 'Subject: x', '', 'body', '.', 'QUIT']) o.line(l);
     assert.equal(o.messages, 1);
+  });
+});
+
+describe('strip-requiretls: REQUIRETLS removed from an EHLO reply (RFC 8689 attacker)', () => {
+  test('the REQUIRETLS line goes, the last line keeps the final form', () => {
+    assert.deepEqual(stripExtension(['250-mx Hello', '250-PIPELINING', '250-REQUIRETLS', '250 SIZE 100'], 'REQUIRETLS'), ['250-mx Hello', '250-PIPELINING', '250 SIZE 100']);
+    assert.deepEqual(stripExtension(['250-mx Hello', '250 REQUIRETLS'], 'REQUIRETLS'), ['250 mx Hello']);
+  });
+  test('a host name containing the word is not an extension line', () => {
+    const reply = ['250-mx-requiretls.example Hello', '250 SIZE 100'];
+    assert.deepEqual(stripExtension(reply, 'REQUIRETLS'), reply);
+  });
+  test('intercepting modes need an impostor chain', () => {
+    assert.deepEqual(ATTACK_MODES.filter(interceptsTls), ['tls-intercept', 'strip-requiretls']);
   });
 });

@@ -22,7 +22,7 @@ export interface MxStats {
   closes: number;
   /** SNI names the client sent, one per TLS session ('' for none). */
   sni: string[];
-  messages: Array<{ from: string; to: string[]; secure: boolean; size: number; data: string }>;
+  messages: Array<{ from: string; to: string[]; secure: boolean; size: number; data: string; envelope?: { dsn?: unknown; rcptDsn: unknown[]; requireTLS?: boolean } }>;
 }
 
 export interface MxOptions {
@@ -37,6 +37,12 @@ export interface MxOptions {
   maxTlsVersion?: 'TLSv1' | 'TLSv1.1';
   /** false: SMTPUTF8 not offered in EHLO. Default true. */
   smtputf8?: boolean;
+  /** false: DSN not offered in EHLO. Default true. */
+  dsn?: boolean;
+  /** true: REQUIRETLS offered in the EHLO inside TLS (RFC 8689). Default false. */
+  requireTls?: boolean;
+  /** Host name in the greeting and EHLO reply. */
+  name?: string;
 }
 
 export interface MxServer { host: string; stats: MxStats; close(): Promise<void> }
@@ -45,8 +51,8 @@ export async function startMx(o: MxOptions): Promise<MxServer> {
   const stats: MxStats = { connections: 0, tlsHandshakes: 0, mailFrom: 0, closes: 0, sni: [], messages: [] };
   const tlsOn = o.cert !== undefined && o.starttls !== false;
   const server = new SMTPServer({
-    secure: false, logger: false, authOptional: true, disableReverseLookup: true,
-    hideDSN: false, hideENHANCEDSTATUSCODES: false, closeTimeout: 200, size: 1_000_000,
+    secure: false, logger: false, authOptional: true, disableReverseLookup: true, ...(o.name ? { name: o.name } : {}),
+    hideDSN: o.dsn === false, hideENHANCEDSTATUSCODES: false, hideREQUIRETLS: o.requireTls !== true, closeTimeout: 200, size: 1_000_000,
     ...(o.cert ? { key: o.cert.keyPem, cert: pemBundle(chainOf(o.cert)) } : {}),
     ...(tlsOn ? {} : { disabledCommands: ['STARTTLS', 'AUTH'] }),
     ...(o.maxTlsVersion ? { maxVersion: o.maxTlsVersion } : {}),
@@ -73,6 +79,11 @@ export async function startMx(o: MxOptions): Promise<MxServer> {
         stats.messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, size: data.length, data: data.toString('utf8'),
+          envelope: {
+            dsn: (session.envelope as { dsn?: unknown }).dsn,
+            rcptDsn: session.envelope.rcptTo.map((r) => (r as { dsn?: unknown }).dsn ?? null),
+            requireTLS: (session.envelope as { requireTLS?: boolean }).requireTLS === true,
+          },
         });
         cb();
       });

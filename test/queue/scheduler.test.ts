@@ -175,7 +175,7 @@ describe('scheduler', () => {
       assert.match(dsn.body, /Content-Type: message\/delivery-status/);
       assert.match(dsn.body, /Reporting-MTA: dns; relay\.test/);
       assert.match(dsn.body, new RegExp(`X-Dane-Relay-Queue-ID: ${id}`));
-      assert.match(dsn.body, /Final-Recipient: rfc822; nobody@one\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mx\.test\r\nDiagnostic-Code: smtp; 550 5\.1\.1 No such user/);
+      assert.match(dsn.body, /Final-Recipient: rfc822; nobody@one\.test\r\nOriginal-Recipient: rfc822;nobody@one\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mx\.test\r\nDiagnostic-Code: smtp; 550 5\.1\.1 No such user/);
       assert.match(dsn.body, /Final-Recipient: rfc822; ghost@one\.test/);
       assert.match(dsn.body, /Content-Type: text\/rfc822-headers[\s\S]*Subject: test /);
       assert.doesNotMatch(dsn.body, /\r\n\r\nhello\r\n/, 'the original body is not returned');

@@ -10,6 +10,8 @@
  * - text "dane-only"                                  → dane_required (C19)
  * - text "MTA-STS policy lookup error"                → sts_policy_failure
  * - text "does not match MTA-STS policy"              → sts_mx_mismatch (RFC 8461 §4.1)
+ * - 5.7.30, or text "REQUIRETLS"                      → requiretls_unavailable (RFC 8689)
+ * - text "loops back to myself", or 5.4.6             → mail_loop
  * - 4.7.5 + "certificate not verified"                → tlsa_mismatch (C16; Postfix says the same for PKIX levels)
  * - 4.7.4, or "TLS is required, but was not offered"  → starttls_missing (C14)
  * - other 4.7.x                                       → tls_failure
@@ -30,6 +32,8 @@ export function classifyCause(dsn: string | undefined, text: string): RefusalCau
   if (t.includes('dane-only')) return 'dane_required';
   if (t.includes('mta-sts policy lookup error')) return 'sts_policy_failure';
   if (t.includes('does not match mta-sts policy')) return 'sts_mx_mismatch';
+  if (d === '5.7.30' || t.includes('requiretls')) return 'requiretls_unavailable';
+  if (d === '5.4.6' || t.includes('loops back to myself')) return 'mail_loop';
   if (d === '4.7.5' && t.includes('certificate not verified')) return 'tlsa_mismatch';
   if (d === '4.7.4' || t.includes('tls is required, but was not offered')) return 'starttls_missing';
   if (/^4\.7\.\d+$/.test(d)) return 'tls_failure';

@@ -1,0 +1,197 @@
+/**
+ * Runs INSIDE a network namespace (started by dsn-postfix.test.ts): the same
+ * DSN cases through a private Postfix (the yardstick) and through dane-relay,
+ * both relaying to the same loopback sink MX, which also receives the DSNs
+ * (the sender's domain routes there). Prints one JSON line on stdout:
+ * per side and case, the queue id, whether a DSN was owed (from each MTA's
+ * own log: "sender ... notification: QID" before "QID: removed"), the DSN
+ * parsed with mailparser, and what the next hop saw of the DSN parameters.
+ * Every wait is bounded; Postfix is stopped and everything closed at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { relayConfigSchema } from '../../src/config/schema.ts';
+import { writePostfixInstance } from '../../src/lab/interop/postfix.ts';
+import { createDeliverer } from '../../src/outbound/create-deliverer.ts';
+import { startRelay } from '../../src/relay.ts';
+import { RawSmtp } from '../fixtures/smtp-client.ts';
+import { parseDsn } from '../queue/dsn-fixtures.ts';
+import { chmod } from 'node:fs/promises';
+import { allowExplicitEnhancedCodes } from '../../src/inbound/reply-codes.ts';
+
+const SINK_DSN = 2601;
+const SINK_NODSN = 2602;
+const POSTFIX = 2611;
+
+interface Sunk { from: string; to: string[]; data: string; dsn: unknown; rcptDsn: unknown[] }
+
+async function sink(port: number, dsn: boolean, got: Sunk[]): Promise<SMTPServer> {
+  const s = new SMTPServer({
+    logger: false, authOptional: true, disableReverseLookup: true, hideDSN: !dsn, hideENHANCEDSTATUSCODES: false, disabledCommands: ['STARTTLS', 'AUTH'],
+    name: `sink${port}.test`,
+    onRcptTo(a, _s, cb) {
+      if (a.address.startsWith('ghost')) return cb(Object.assign(new Error('5.1.1 <' + a.address + '>: Recipient address rejected: User unknown'), { responseCode: 550 }));
+      if (a.address.startsWith('slow')) return cb(Object.assign(new Error('4.3.0 try again later'), { responseCode: 451 }));
+      cb();
+    },
+    onData(stream, session, cb) {
+      const parts: Buffer[] = [];
+      stream.on('data', (c: Buffer) => parts.push(c));
+      stream.on('end', () => {
+        got.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address),
+          data: Buffer.concat(parts).toString('utf8'), dsn: (session.envelope as { dsn?: unknown }).dsn,
+          rcptDsn: session.envelope.rcptTo.map((r) => (r as { dsn?: unknown }).dsn ?? null),
+        });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
+  return s;
+}
+
+export interface Case { name: string; mail: string; rcpt: string }
+export const CASES: Case[] = [
+  { name: 'A-failed-full', mail: 'RET=FULL ENVID=case-A', rcpt: '<ghost-a@dst.test> NOTIFY=FAILURE ORCPT=rfc822;Ghost-A@dst.test' },
+  { name: 'B-failed-hdrs', mail: 'RET=HDRS', rcpt: '<ghost-b@dst.test>' },
+  { name: 'C-never', mail: '', rcpt: '<ghost-c@dst.test> NOTIFY=NEVER' },
+  { name: 'D-relayed', mail: 'ENVID=case-D', rcpt: '<bob-d@nodsn.test> NOTIFY=SUCCESS ORCPT=rfc822;bob-d@nodsn.test' },
+  { name: 'E-success-dsn-hop', mail: 'RET=HDRS ENVID=case-E', rcpt: '<bob-e@dst.test> NOTIFY=SUCCESS ORCPT=rfc822;bob-e@dst.test' },
+  { name: 'F-delayed', mail: '', rcpt: '<slow-f@dst.test> NOTIFY=DELAY,FAILURE' },
+  { name: 'G-notify-no-orcpt', mail: '', rcpt: '<bob-g@dst.test> NOTIFY=SUCCESS' },
+];
+
+async function submit(port: number, c: Case): Promise<string> {
+  const s = await RawSmtp.connect(port);
+  try {
+    await s.greeting;
+    await s.cmd('EHLO client.src.test');
+    const m = await s.cmd(`MAIL FROM:<alice@src.test>${c.mail ? ' ' + c.mail : ''}`);
+    if (!m.startsWith('250')) throw new Error(`${c.name}: MAIL: ${m}`);
+    const r = await s.cmd(`RCPT TO:${c.rcpt}`);
+    if (!r.startsWith('250')) throw new Error(`${c.name}: RCPT: ${r}`);
+    await s.cmd('DATA');
+    s.write(`From: alice@src.test\r\nTo: someone@dst.test\r\nSubject: ${c.name}\r\nMessage-ID: <${c.name}@src.test>\r\n\r\nbody of ${c.name}\r\n.\r\n`);
+    const reply = await s.reply(10_000);
+    const id = /queued as ([0-9A-Z]+)/.exec(reply)?.[1];
+    if (!id) throw new Error(`${c.name}: ${reply}`);
+    return id;
+  } finally {
+    s.close();
+  }
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  for (let t = 0; t < ms; t += 100) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+export interface CompactDsn { subject: string; parts: string[]; perMessage: Record<string, string>; perRecipient: Array<Record<string, string>>; bodyReturned: boolean }
+
+async function dsnOf(got: Sunk[], c: Case): Promise<CompactDsn | null> {
+  const m = got.find((x) => x.from === '' && x.data.includes(`Subject: ${c.name}`));
+  if (!m) return null;
+  const d = await parseDsn(Buffer.from(m.data));
+  return { subject: d.mail.subject ?? '', parts: d.parts, perMessage: d.perMessage, perRecipient: d.perRecipient, bodyReturned: d.returned.includes(`body of ${c.name}`) };
+}
+
+function seenByHop(got: Sunk[], c: Case) {
+  const m = got.find((x) => x.from === 'alice@src.test' && x.data.includes(`Subject: ${c.name}`));
+  return m ? { dsn: m.dsn, rcptDsn: m.rcptDsn } : null;
+}
+
+async function runPostfix(base: string, got: Sunk[]) {
+  const pf = await writePostfixInstance({ baseDir: join(base, 'postfix'), smtpdPort: POSTFIX, relayhost: { host: '127.0.0.1', port: SINK_DSN }, myhostname: 'postfix.lab.test' });
+  await appendFile(join(pf.configDir, 'main.cf'), `transport_maps = inline:{ nodsn.test=smtp:[127.0.0.1]:${SINK_NODSN} }\ndelay_warning_time = 2s\nqueue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n`);
+  const [cmd, ...args] = pf.startCommand;
+  execFileSync(cmd!, args, { stdio: 'ignore' });
+  try {
+    const up = await until(async () => {
+      try { const s = await RawSmtp.connect(POSTFIX); const g = await s.greeting.catch(() => ''); s.close(); return g.startsWith('220'); } catch { return false; }
+    }, 15_000);
+    if (!up) throw new Error(`postfix did not start: ${await readFile(pf.logFile, 'utf8').catch(() => 'no log')}`);
+    const ids: Record<string, string> = {};
+    for (const c of CASES) ids[c.name] = await submit(POSTFIX, c);
+    const log = async () => readFile(pf.logFile, 'utf8').catch(() => '');
+    const out: Record<string, unknown> = {};
+    for (const c of CASES) {
+      const id = ids[c.name]!;
+      const final = c.name.startsWith('F') ? `${id}: sender delay notification` : `${id}: removed`;
+      const ended = await until(async () => (await log()).includes(final), 30_000);
+      const text = await log();
+      const owed = new RegExp(`${id}: sender (non-delivery|delivery status|delay) notification`).test(text);
+      if (owed) await until(async () => (await dsnOf(got, c)) !== null, 15_000);
+      out[c.name] = { qid: id, ended, owed, dsn: await dsnOf(got, c), hop: seenByHop(got, c) };
+    }
+    out.log = (await log()).split('\n').filter((l) => Object.values(ids).some((id) => l.includes(id))).map((l) => l.replace(/^.*?postfix\//, 'postfix/'));
+    return out;
+  } finally {
+    const [scmd, ...sargs] = pf.stopCommand;
+    try { execFileSync(scmd!, sargs, { stdio: 'pipe' }); } catch (err) { process.stderr.write(`postfix stop: ${String((err as { stderr?: unknown }).stderr ?? err)}\n`); }
+    // The master we started, by its PID file, if `postfix stop` left it running (bounded wait).
+    const pid = Number((await readFile(pf.masterPidFile, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0) {
+      const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+      if (alive()) process.kill(pid, 'SIGTERM');
+      await until(() => !alive(), 10_000);
+    }
+  }
+}
+
+async function runRelay(base: string, got: Sunk[]) {
+  const events: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => { events.push(JSON.parse(l) as Record<string, unknown>); } } as never);
+  const config = relayConfigSchema.parse({
+    myhostname: 'relay.lab.test', listen: ['127.0.0.1:2625'], spool: join(base, 'spool'),
+    dns: { resolvers: ['127.0.0.1:53'] },
+    tls: { security_level: 'may' },
+    delivery: { transport: { 'dst.test': `[127.0.0.1]:${SINK_DSN}`, 'src.test': `[127.0.0.1]:${SINK_DSN}`, 'nodsn.test': `[127.0.0.1]:${SINK_NODSN}` } },
+    queue: { delay_warning_time: '2s', min_backoff: '1s', max_backoff: '2s' },
+  });
+  const deliverer = await createDeliverer(config, { logger });
+  const relay = await startRelay(config, { deliverer, logger });
+  try {
+    const ids: Record<string, string> = {};
+    for (const c of CASES) ids[c.name] = await submit(2625, c);
+    const out: Record<string, unknown> = {};
+    for (const c of CASES) {
+      const id = ids[c.name]!;
+      const isEnd = (e: Record<string, unknown>) => e.qid === id && (c.name.startsWith('F') ? e.event === 'dsn-delayed' : e.event === 'removed');
+      const ended = await until(() => events.some(isEnd), 30_000);
+      const owed = events.some((e) => e.qid === id && (e.event === 'bounce' || e.event === 'dsn-relayed' || e.event === 'dsn-delayed'));
+      if (owed) await until(async () => (await dsnOf(got, c)) !== null, 15_000);
+      out[c.name] = { qid: id, ended, owed, dsn: await dsnOf(got, c), hop: seenByHop(got, c) };
+    }
+    out.log = events.filter((e) => Object.values(ids).includes(String(e.qid))).map((e) => String(e.msg));
+    return out;
+  } finally {
+    await relay.stop({ graceMs: 200 });
+  }
+}
+
+// The relay's inbound patches smtp-server's replies process-wide (explicit enhanced codes); patch
+// before the Postfix run too, so both MTAs get byte-identical replies from the sink.
+allowExplicitEnhancedCodes();
+const base = await mkdtemp(join(tmpdir(), 'drdsn-'));
+await chmod(base, 0o755);
+const pfGot: Sunk[] = [];
+const relayGot: Sunk[] = [];
+let sinks = [await sink(SINK_DSN, true, pfGot), await sink(SINK_NODSN, false, pfGot)];
+try {
+  const postfix = await runPostfix(base, pfGot);
+  for (const s of sinks) await new Promise<void>((r) => s.close(() => r()));
+  sinks = [await sink(SINK_DSN, true, relayGot), await sink(SINK_NODSN, false, relayGot)];
+  const relay = await runRelay(base, relayGot);
+  process.stdout.write(JSON.stringify({ postfix, relay }) + '\n');
+} finally {
+  for (const s of sinks) await new Promise<void>((r) => s.close(() => r()));
+  await rm(base, { recursive: true, force: true });
+}

@@ -1,0 +1,105 @@
+/**
+ * Interop: dane-relay's DSNs against a real Postfix's for the same input
+ * (RFC 3461 §4.1–§4.4, §5.2.2; RFC 3464 §2.2–§2.3). Both relay to the same
+ * loopback sink MX; the sender's DSNs come back to that sink. Runs in its own
+ * network namespace `drdsn-<pid>` (dsn-postfix-inner.ts does the work inside
+ * it and reports JSON); the namespace is deleted afterwards. Prints the
+ * field-by-field comparison as test diagnostics.
+ *
+ * Needs root, `ip` and Debian's postfix (scripts/system-deps.sh).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { CompactDsn } from './dsn-postfix-inner.ts';
+
+interface CaseResult { qid: string; ended: boolean; owed: boolean; dsn: CompactDsn | null; hop: { dsn?: unknown; rcptDsn: unknown[] } | null }
+type Side = Record<string, CaseResult> & { log?: string[] };
+
+const NS = `drdsn-${process.pid}`;
+const CASES = ['A-failed-full', 'B-failed-hdrs', 'C-never', 'D-relayed', 'E-success-dsn-hop', 'F-delayed', 'G-notify-no-orcpt'];
+
+function prerequisites(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  if (!existsSync('/usr/sbin/postfix')) missing.push('postfix');
+  if (!existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/bin/ip')) missing.push('ip');
+  return missing;
+}
+
+function runInner(timeoutMs: number): Promise<{ postfix: Side; relay: Side }> {
+  return new Promise((res, rej) => {
+    const child = spawn('ip', ['netns', 'exec', NS, process.execPath, '--import', 'tsx', resolve('test/interop/dsn-postfix-inner.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      try {
+        if (code !== 0) throw new Error(`inner run exited ${code}: ${err}`);
+        res(JSON.parse(out.trim().split('\n').pop() ?? '') as { postfix: Side; relay: Side });
+      } catch (e) {
+        rej(e);
+      }
+    });
+  });
+}
+
+const FIELDS: Array<[string, (d: CompactDsn) => string | undefined]> = [
+  ['Subject', (d) => d.subject],
+  ['parts', (d) => d.parts.join(' + ')],
+  ['Reporting-MTA', (d) => d.perMessage['Reporting-MTA']],
+  ['Original-Envelope-Id', (d) => d.perMessage['Original-Envelope-Id']],
+  ['Arrival-Date', (d) => (d.perMessage['Arrival-Date'] ? 'present' : undefined)],
+  ['Final-Recipient', (d) => d.perRecipient[0]?.['Final-Recipient']],
+  ['Original-Recipient', (d) => d.perRecipient[0]?.['Original-Recipient']],
+  ['Action', (d) => d.perRecipient[0]?.Action],
+  ['Status', (d) => d.perRecipient[0]?.Status],
+  ['Remote-MTA', (d) => d.perRecipient[0]?.['Remote-MTA']],
+  ['Diagnostic-Code', (d) => d.perRecipient[0]?.['Diagnostic-Code']],
+  ['Last-Attempt-Date', (d) => (d.perRecipient[0]?.['Last-Attempt-Date'] ? 'present' : undefined)],
+  ['Will-Retry-Until', (d) => (d.perRecipient[0]?.['Will-Retry-Until'] ? 'present' : undefined)],
+  ['body returned', (d) => String(d.bodyReturned)],
+];
+
+describe('interop: DSNs of dane-relay and of Postfix for the same input', () => {
+  let result: { postfix: Side; relay: Side } | undefined;
+  let setupError: unknown;
+  before(async () => {
+    const missing = prerequisites();
+    if (missing.length > 0) { setupError = new Error(`interop prerequisites missing: ${missing.join(', ')}`); return; }
+    try {
+      execFileSync('ip', ['netns', 'add', NS]);
+      execFileSync('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
+      result = await runInner(180_000);
+    } catch (e) {
+      setupError = e;
+    }
+  });
+  after(() => { try { execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' }); } catch { /* not created */ } });
+
+  for (const name of CASES) {
+    test(`RFC 3461/3464 case ${name}: same DSN decision and same fields as Postfix`, (t) => {
+      if (setupError) throw setupError;
+      const pf = result?.postfix[name];
+      const dr = result?.relay[name];
+      assert.ok(pf && dr);
+      assert.ok(pf.ended && dr.ended, 'both MTAs finished the case');
+      t.diagnostic(`${name}: DSN owed — postfix ${pf.owed}, dane-relay ${dr.owed}`);
+      assert.equal(dr.owed, pf.owed, 'the same decision whether to send a DSN');
+      if (pf.hop || dr.hop) t.diagnostic(`  next hop saw: postfix ${JSON.stringify(pf.hop)} | dane-relay ${JSON.stringify(dr.hop)}`);
+      if (name.startsWith('E') || name.startsWith('G')) assert.deepEqual(dr.hop, pf.hop, 'DSN parameters passed on as Postfix does');
+      if (!pf.dsn || !dr.dsn) { assert.equal(dr.dsn, pf.dsn); return; }
+      for (const [field, get] of FIELDS) t.diagnostic(`  | ${field} | ${get(pf.dsn) ?? '—'} | ${get(dr.dsn) ?? '—'} |`);
+      for (const field of ['Subject', 'parts', 'Original-Envelope-Id', 'Final-Recipient', 'Original-Recipient', 'Action', 'Status', 'Remote-MTA', 'Diagnostic-Code', 'Will-Retry-Until', 'body returned']) {
+        const get = FIELDS.find(([f]) => f === field)?.[1];
+        assert.ok(get);
+        assert.equal(get(dr.dsn), get(pf.dsn), field);
+      }
+    });
+  }
+});
