@@ -11,40 +11,18 @@
  * `terminal` argument, from the process by default). `runCheckCommand` runs
  * the real command in-process with argv, for tests.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { isTlsLevel, TLS_LEVELS, type TlsLevel } from '../core/tls-level.ts';
-import { parseServerAddress } from '../dns/index.ts';
+import { Command } from 'commander';
+import type { TlsLevel } from '../core/tls-level.ts';
 import { runCheck } from '../tools/check/run.ts';
 import { runServiceCheck, wantsServiceCheck } from '../tools/service/run.ts';
 import { applyCliIo, processIo, type CliIo } from './report.ts';
+import { intArg, levelArg, resolverArg } from './args.ts';
 
 export interface Terminal { isTTY: boolean; noColor: boolean }
 
 export function processTerminal(): Terminal {
   const nc = process.env['NO_COLOR'];
   return { isTTY: process.stdout.isTTY === true, noColor: nc !== undefined && nc !== '' };
-}
-
-function int(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`);
-    return n;
-  };
-}
-
-function resolverArg(v: string, acc: string[] | undefined): string[] {
-  try {
-    parseServerAddress(v);
-  } catch {
-    throw new InvalidArgumentError('expected IP or IP:PORT ([IPv6]:PORT), e.g. 127.0.0.1:53');
-  }
-  return [...(acc ?? []), v];
-}
-
-function levelArg(v: string): TlsLevel {
-  if (!isTlsLevel(v)) throw new InvalidArgumentError(`one of ${TLS_LEVELS.join(', ')}`);
-  return v;
 }
 
 interface CheckFlags {
@@ -59,13 +37,13 @@ export function registerCheck(program: Command, io: CliIo = processIo(), termina
     .argument('[targets...]', 'mail domains (through their MX) or service URLs: smtp://, submission://, smtps://, imap://, imaps://, https://HOST[:PORT]')
     .option('--file <file>', 'read domains from FILE, one a line (# comments and blank lines allowed)')
     .option('--json', 'print the same facts as JSON for scripts')
-    .option('--port <n>', 'SMTP port to connect to (overrides delivery.port)', int('port', 1, 65535))
-    .option('--concurrency <n>', 'domains checked at the same time', int('concurrency', 1, 64), 4)
+    .option('--port <n>', 'SMTP port to connect to (overrides delivery.port)', intArg('port', 1, 65535))
+    .option('--concurrency <n>', 'domains checked at the same time', intArg('concurrency', 1, 64), 4)
     .option('--config <file>', "the relay's configuration file (default: embedded defaults)")
     .option('--resolver <host:port>', 'validating resolver (repeatable; overrides dns.resolvers)', resolverArg)
     .option('--ca-file <file>', 'PEM bundle of PKIX trust anchors (overrides tls.ca_file)')
     .option('--level <level>', 'TLS security level for every domain (default: what the relay would apply, dane by default)', levelArg)
-    .option('--timeout <seconds>', 'connect and command timeout (default: the configured ones, at most 30)', int('timeout', 1, 600))
+    .option('--timeout <seconds>', 'connect and command timeout (default: the configured ones, at most 30)', intArg('timeout', 1, 600))
     .action(async (domains: string[], f: CheckFlags) => {
       const run = (await wantsServiceCheck(domains, f.file)) ? runServiceCheck : runCheck; // service URLs: src/tools/service
       const code = await run({

@@ -16,6 +16,7 @@ import { formatLabAddresses } from '../lab/lab-info.ts';
 import { formatTable, toJsonReport } from '../lab/report-table.ts';
 import { allScenarios, findScenario } from '../lab/scenarios.ts';
 import type { Scenario } from '../lab/scenario-types.ts';
+import { collect } from './args.ts';
 
 export interface LabCliIo {
   stdout: (s: string) => void;
@@ -82,10 +83,6 @@ export async function runLabCommand(flags: LabFlags, io: LabCliIo): Promise<numb
   } finally {
     await lab.close();
   }
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerLab(program: Command, io: LabCliIo = labProcessIo()): Command {

@@ -13,35 +13,15 @@
  */
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { isTlsLevel, TLS_LEVELS, type TlsLevel } from '../core/tls-level.ts';
-import { parseServerAddress } from '../dns/index.ts';
+import type { TlsLevel } from '../core/tls-level.ts';
 import { runMonitor } from '../tools/monitor/run.ts';
 import { applyCliIo, processIo, type CliIo } from './report.ts';
-
-function int(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`);
-    return n;
-  };
-}
-
-const collect = (v: string, acc: string[]): string[] => [...acc, v];
+import { collect, intArg, levelArg, resolverArg } from './args.ts';
 
 function hostPort(v: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(v);
   if (!m) throw new InvalidArgumentError('expected HOST[:PORT]');
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 25 };
-}
-
-function resolverArg(v: string, acc: string[] | undefined): string[] {
-  try { parseServerAddress(v); } catch { throw new InvalidArgumentError('expected IP or IP:PORT ([IPv6]:PORT)'); }
-  return [...(acc ?? []), v];
-}
-
-function levelArg(v: string): TlsLevel {
-  if (!isTlsLevel(v)) throw new InvalidArgumentError(`one of ${TLS_LEVELS.join(', ')}`);
-  return v;
 }
 
 interface MonitorFlags {
@@ -58,9 +38,9 @@ export function registerMonitor(program: Command, io: CliIo = processIo()): Comm
     .option('--file <file>', 'targets, one a line (# comments)')
     .requiredOption('--state <file>', 'state file: the last verdict and warnings per target (JSON)')
     .option('--once', 'one pass, then exit (the default; for cron or a systemd timer)')
-    .option('--interval <seconds>', 'repeat every SECONDS until SIGINT/SIGTERM', int('interval', 10, 604_800))
-    .option('--cert-days <n>', 'warn when a presented certificate expires within N days', int('cert-days', 0, 3650), 14)
-    .option('--rrsig-days <n>', 'warn when an RRSIG over the MX or TLSA RRset expires within N days', int('rrsig-days', 0, 3650), 3)
+    .option('--interval <seconds>', 'repeat every SECONDS until SIGINT/SIGTERM', intArg('interval', 10, 604_800))
+    .option('--cert-days <n>', 'warn when a presented certificate expires within N days', intArg('cert-days', 0, 3650), 14)
+    .option('--rrsig-days <n>', 'warn when an RRSIG over the MX or TLSA RRset expires within N days', intArg('rrsig-days', 0, 3650), 3)
     .option('--next-cert <target=file>', "staged next certificate (PEM) of a target, e.g. certbot's renewed fullchain.pem (repeatable)", collect, [])
     .option('--mail-to <addr>', 'mail the changes to ADDR (repeatable)', collect, [])
     .option('--mail-from <addr>', 'sender of alert mail (default dane-relay-monitor@HOSTNAME)')
@@ -68,12 +48,12 @@ export function registerMonitor(program: Command, io: CliIo = processIo()): Comm
     .option('--exec <command>', 'run COMMAND (/bin/sh -c) with the changes on stdin')
     .option('--textfile <file>', 'write Prometheus metrics for the node_exporter textfile collector')
     .option('--json', 'print changes and observations as JSON')
-    .option('--concurrency <n>', 'targets checked at the same time', int('concurrency', 1, 64), 4)
+    .option('--concurrency <n>', 'targets checked at the same time', intArg('concurrency', 1, 64), 4)
     .option('--config <file>', "the relay's configuration file")
     .option('--resolver <host:port>', 'validating resolver (repeatable)', resolverArg)
     .option('--ca-file <file>', 'PEM bundle of PKIX trust anchors')
     .option('--level <level>', 'TLS security level for mail domains', levelArg)
-    .option('--timeout <seconds>', 'connect and command timeout', int('timeout', 1, 600))
+    .option('--timeout <seconds>', 'connect and command timeout', intArg('timeout', 1, 600))
     .action(async (targets: string[], f: MonitorFlags) => {
       if (f.once && f.interval !== undefined) { io.stderr('dane-relay monitor: --once and --interval exclude each other\n'); io.setExitCode(2); return; }
       const abort = new AbortController();

@@ -33,6 +33,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { buildDnsClient, createDeliverer } from '../outbound/create-deliverer.ts';
 import { startObservability } from './serve-observability.ts';
 import { installLastResortHandlers } from './last-resort.ts';
+import { collect } from './args.ts';
 
 export interface ServeFlags {
   config?: string;
@@ -133,10 +134,6 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
     process.exitCode = 1;
     return undefined;
   }
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerServe(program: Command): Command {

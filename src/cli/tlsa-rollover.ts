@@ -7,14 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseServerAddress } from '../dns/index.ts';
 import { runRollover } from '../tools/tlsa/rollover-run.ts';
 import type { CliIo } from './report.ts';
-
-function int(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`);
-    return n;
-  };
-}
+import { intArg } from './args.ts';
 
 function address(v: string): string {
   try { parseServerAddress(v); } catch { throw new InvalidArgumentError('expected IP or IP:PORT ([IPv6]:PORT)'); }
@@ -40,10 +33,10 @@ export function rolloverCommand(io: CliIo): Command {
     .option('--old <file>', 'with --step retire: PEM certificate or key being retired')
     .option('--step <step>', 'publish (current + next) or retire (drop the old record); default: print the plan', step)
     .option('--host <name>', "TLSA owner host (default: the current certificate's first DNS name)")
-    .option('--port <n>', 'port in the owner name _PORT._tcp.HOST', int('port', 1, 65535), 25)
-    .option('--ttl <seconds>', 'TTL of added records', int('ttl', 1, 604_800), 3600)
-    .option('--selector <n>', '1 SPKI (default) or 0 Cert', int('selector', 0, 1), 1)
-    .option('--matching <n>', '1 SHA2-256 (default) or 2 SHA2-512', int('matching type', 1, 2), 1)
+    .option('--port <n>', 'port in the owner name _PORT._tcp.HOST', intArg('port', 1, 65535), 25)
+    .option('--ttl <seconds>', 'TTL of added records', intArg('ttl', 1, 604_800), 3600)
+    .option('--selector <n>', '1 SPKI (default) or 0 Cert', intArg('selector', 0, 1), 1)
+    .option('--matching <n>', '1 SHA2-256 (default) or 2 SHA2-512', intArg('matching type', 1, 2), 1)
     .option('--resolver <addr>', 'validating resolver IP[:PORT]: read the published RRset, and confirm the update', address)
     .option('--nsupdate', 'print the step as an nsupdate (RFC 2136) script')
     .option('--server <addr>', 'send the update to this primary IP[:PORT] (TSIG, RFC 8945)', address)
@@ -51,7 +44,7 @@ export function rolloverCommand(io: CliIo): Command {
     .option('--tsig-key-file <file>', 'BIND key file (tsig-keygen output), hmac-sha256')
     .option('--tsig-key <spec>', '[hmac-sha256:]NAME:BASE64SECRET (as nsupdate -y)')
     .option('--running <url>', 'service URL (smtp://HOST:PORT, https://HOST…) whose live certificate must be --current; refused otherwise')
-    .option('--wait <seconds>', 'how long to wait for the resolver to return the new RRset', int('wait', 0, 86_400), 120)
+    .option('--wait <seconds>', 'how long to wait for the resolver to return the new RRset', intArg('wait', 0, 86_400), 120)
     .action(async (f: RolloverFlags) => {
       io.setExitCode(await runRollover({
         current: f.current, next: f.next, nextKey: f.nextKey, old: f.old, step: f.step, host: f.host, port: f.port, ttl: f.ttl,

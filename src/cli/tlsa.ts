@@ -7,21 +7,12 @@
  * go through the injectable `CliIo` (see cli/report.ts) so tests run the real
  * command in-process.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { runGenerate } from '../tools/tlsa/run-generate.ts';
 import { runMatch } from '../tools/tlsa/run-match.ts';
 import { applyCliIo, processIo, type CliIo } from './report.ts';
 import { rolloverCommand } from './tlsa-rollover.ts';
-
-function int(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`);
-    return n;
-  };
-}
-
-const collect = (v: string, acc: string[]): string[] => [...acc, v];
+import { collect, intArg } from './args.ts';
 
 interface GenerateFlags { usage?: number; selector?: number; matching?: number; host?: string; port: number; connect?: string; starttls?: string; json?: boolean; timeout: number; ehlo?: string }
 interface MatchFlags { record: string[]; lookup?: string; resolver?: string; host?: string; port: number; json?: boolean }
@@ -30,15 +21,15 @@ function generateCommand(io: CliIo): Command {
   return new Command('generate')
     .description('print TLSA zone-file lines for a certificate chain (default: 3 1 1 for the leaf key, 2 1 1 for the issuing CA key)')
     .argument('[cert]', 'PEM file: the leaf certificate, optionally followed by its chain')
-    .option('--usage <n>', 'certificate usage: 3 DANE-EE or 2 DANE-TA', int('usage', 0, 255))
-    .option('--selector <n>', 'selector: 1 SPKI or 0 Cert', int('selector', 0, 255))
-    .option('--matching <n>', 'matching type: 1 SHA2-256, 2 SHA2-512, 0 Full', int('matching type', 0, 255))
+    .option('--usage <n>', 'certificate usage: 3 DANE-EE or 2 DANE-TA', intArg('usage', 0, 255))
+    .option('--selector <n>', 'selector: 1 SPKI or 0 Cert', intArg('selector', 0, 255))
+    .option('--matching <n>', 'matching type: 1 SHA2-256, 2 SHA2-512, 0 Full', intArg('matching type', 0, 255))
     .option('--host <name>', "host name for the owner _PORT._tcp.HOST (default: the leaf's first DNS name); also the SNI with --connect")
-    .option('--port <n>', 'port in the owner name', int('port', 1, 65535), 25)
+    .option('--port <n>', 'port in the owner name', intArg('port', 1, 65535), 25)
     .option('--connect <host:port>', "take the chain from a live server instead of a file")
     .option('--starttls <proto>', "with --connect: 'smtp' (else TLS from the start)")
     .option('--ehlo <name>', 'EHLO name with --connect (default: this host name)')
-    .option('--timeout <ms>', 'overall timeout for --connect', int('timeout', 1, 600_000), 10_000)
+    .option('--timeout <ms>', 'overall timeout for --connect', intArg('timeout', 1, 600_000), 10_000)
     .option('--json', 'print JSON for scripts')
     .action(async (cert: string | undefined, f: GenerateFlags) => {
       io.setExitCode(await runGenerate({
@@ -56,7 +47,7 @@ function matchCommand(io: CliIo): Command {
     .option('--lookup <host>', 'match the TLSA RRset published at _PORT._tcp.HOST (DNSSEC-validated only)')
     .option('--resolver <addr>', 'validating resolver for --lookup, IP[:PORT] (default: /etc/resolv.conf)')
     .option('--host <name>', 'reference name for the DANE-TA name check (default: the --lookup host)')
-    .option('--port <n>', 'port of the TLSA owner name', int('port', 1, 65535), 25)
+    .option('--port <n>', 'port of the TLSA owner name', intArg('port', 1, 65535), 25)
     .option('--json', 'print JSON for scripts')
     .action(async (chain: string, f: MatchFlags) => {
       io.setExitCode(await runMatch({ chainFile: chain, records: f.record, lookup: f.lookup, resolver: f.resolver, host: f.host, port: f.port, json: f.json }, { ...io, now: () => new Date() }));
