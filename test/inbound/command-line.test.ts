@@ -3,12 +3,9 @@ import assert from 'node:assert/strict';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import { parseConfig } from '../../src/config/load.ts';
 import { CommandLineFilter } from '../../src/inbound/command-line.ts';
-import { InboundServer } from '../../src/inbound/server.ts';
-import { silentLogger } from '../../src/log/logger.ts';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
-import { tempSpool } from '../queue/helpers.ts';
+import { withInbound } from './helpers.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,23 +70,9 @@ describe('smtp-server contract (what command-line.ts relies on)', () => {
   });
 });
 
-async function withInbound(fn: (port: number, queued: string[]) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
-  const { spool, dir, cleanup } = await tempSpool();
-  const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test', ...extra });
-  const queued: string[] = [];
-  const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued: (id) => queued.push(id) });
-  try {
-    const [addr] = await server.listen();
-    await fn(addr?.port ?? 0, queued);
-  } finally {
-    await server.close(100);
-    await cleanup();
-  }
-}
-
 describe('RFC 5321 §4.2.2, §4.5.3.1.4: overlong command lines (inbound)', () => {
   test('a 20 kB command line gets "500 5.5.2 Error: command line too long" and the session stays usable', async () => {
-    await withInbound(async (port, queued) => {
+    await withInbound({}, async ({ port, queued }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -105,7 +88,7 @@ describe('RFC 5321 §4.2.2, §4.5.3.1.4: overlong command lines (inbound)', () =
   });
 
   test('a 1 MB line sent in small pieces gets one 500 5.5.2, pipelined commands after it are answered in order', async () => {
-    await withInbound(async (port) => {
+    await withInbound({}, async ({ port }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -125,7 +108,7 @@ describe('RFC 5321 §4.2.2, §4.5.3.1.4: overlong command lines (inbound)', () =
   });
 
   test('a message line of 1999 octets after an overlong command is delivered unchanged (DATA is not filtered)', async () => {
-    await withInbound(async (port) => {
+    await withInbound({}, async ({ port }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -145,7 +128,7 @@ describe('RFC 5321 §4.2.2, §4.5.3.1.4: overlong command lines (inbound)', () =
       const cert = await createSelfSigned({ dnsNames: ['relay.test'] });
       await writeFile(join(certDir, 'c.pem'), cert.certPem);
       await writeFile(join(certDir, 'k.pem'), cert.keyPem);
-      await withInbound(async (port) => {
+      await withInbound({ inbound: { tls: { cert: join(certDir, 'c.pem'), key: join(certDir, 'k.pem') } } }, async ({ port }) => {
         const c = await RawSmtp.connect(port);
         try {
           await c.greeting;
@@ -157,7 +140,7 @@ describe('RFC 5321 §4.2.2, §4.5.3.1.4: overlong command lines (inbound)', () =
         } finally {
           c.close();
         }
-      }, { inbound: { tls: { cert: join(certDir, 'c.pem'), key: join(certDir, 'k.pem') } } });
+      });
     } finally {
       await rm(certDir, { recursive: true, force: true });
     }

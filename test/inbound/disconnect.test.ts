@@ -10,12 +10,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load.ts';
-import { InboundServer } from '../../src/inbound/server.ts';
-import { silentLogger } from '../../src/log/logger.ts';
 import type { Spool } from '../../src/queue/spool.ts';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
-import { tempSpool } from '../queue/helpers.ts';
+import { withInbound } from './helpers.ts';
 
 const escaped: unknown[] = [];
 const onEscape = (err: unknown): void => void escaped.push(err);
@@ -27,20 +24,6 @@ after(() => {
   process.off('unhandledRejection', onEscape);
   process.off('uncaughtException', onEscape);
 });
-
-async function withInbound(overrides: Record<string, unknown>, fn: (port: number, spool: Spool, queued: string[]) => Promise<void>): Promise<void> {
-  const { spool, dir, cleanup } = await tempSpool();
-  const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test', ...overrides });
-  const queued: string[] = [];
-  const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued: (id) => queued.push(id) });
-  try {
-    const [addr] = await server.listen();
-    await fn(addr?.port ?? 0, spool, queued);
-  } finally {
-    await server.close(100);
-    await cleanup();
-  }
-}
 
 async function intoData(port: number): Promise<RawSmtp> {
   const c = await RawSmtp.connect(port);
@@ -77,7 +60,7 @@ async function stillServes(port: number, queued: string[]): Promise<void> {
 
 describe('a client that goes away during DATA', () => {
   test('closing the socket after two body lines: the daemon survives, nothing is queued', async () => {
-    await withInbound({}, async (port, spool, queued) => {
+    await withInbound({}, async ({ port, spool, queued }) => {
       const c = await intoData(port);
       c.write('line two\r\n');
       c.close();
@@ -90,7 +73,7 @@ describe('a client that goes away during DATA', () => {
   });
 
   test('a reset (RST) in the middle of DATA: the daemon survives', async () => {
-    await withInbound({}, async (port, spool, queued) => {
+    await withInbound({}, async ({ port, spool, queued }) => {
       const c = await intoData(port);
       (c as unknown as { socket: import('node:net').Socket }).socket.resetAndDestroy();
       await c.waitClosed();
@@ -101,7 +84,7 @@ describe('a client that goes away during DATA', () => {
   });
 
   test('a client silent in DATA until idle_timeout: 421, the daemon survives, nothing is queued', async () => {
-    await withInbound({ inbound: { idle_timeout: 0.3 } }, async (port, spool, queued) => {
+    await withInbound({ inbound: { idle_timeout: 0.3 } }, async ({ port, spool, queued }) => {
       const c = await intoData(port);
       assert.match(await c.reply(5000), /^421 /);
       await c.waitClosed();
@@ -113,7 +96,7 @@ describe('a client that goes away during DATA', () => {
   });
 
   test('fifty clients hanging up at random points of DATA, concurrently: every later message still queued', async () => {
-    await withInbound({}, async (port, spool, queued) => {
+    await withInbound({}, async ({ port, spool, queued }) => {
       await Promise.all(
         Array.from({ length: 50 }, async (_, i) => {
           const c = await intoData(port);

@@ -9,14 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load.ts';
 import { createSelfSigned } from '../../src/lab/certs.ts';
-import { InboundServer } from '../../src/inbound/server.ts';
-import { silentLogger } from '../../src/log/logger.ts';
 import type { QueueRecord } from '../../src/queue/record.ts';
 import type { Spool } from '../../src/queue/spool.ts';
 import { RawSmtp } from '../fixtures/smtp-client.ts';
-import { tempSpool } from '../queue/helpers.ts';
+import { withInbound } from './helpers.ts';
 
 let files: { dir: string; cert: string; key: string };
 before(async () => {
@@ -27,19 +24,6 @@ before(async () => {
   await writeFile(files.key, cert.keyPem);
 });
 after(async () => { await rm(files.dir, { recursive: true, force: true }); });
-
-async function withInbound(overrides: Record<string, unknown>, fn: (port: number, spool: Spool) => Promise<void>): Promise<void> {
-  const { spool, dir, cleanup } = await tempSpool();
-  const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test', ...overrides });
-  const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued: () => undefined });
-  try {
-    const [addr] = await server.listen();
-    await fn(addr?.port ?? 0, spool);
-  } finally {
-    await server.close(100);
-    await cleanup();
-  }
-}
 
 function withReceived(n: number): string {
   const hops = Array.from({ length: n }, (_, i) => `Received: from hop${i}.test by hop${i + 1}.test; Mon, 3 Nov 2026 10:00:00 +0000\r\n`).join('');
@@ -56,7 +40,7 @@ async function queuedRecord(spool: Spool, reply: string): Promise<QueueRecord> {
 
 describe('RFC 5321 §6.3: mail loops (inbound.hopcount_limit, Postfix hopcount_limit)', () => {
   test('a message that already has hopcount_limit Received: headers gets "554 5.4.6 Too many hops", nothing queued', async () => {
-    await withInbound({ inbound: { hopcount_limit: 50 } }, async (port, spool) => {
+    await withInbound({ inbound: { hopcount_limit: 50 } }, async ({ port, spool }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -71,7 +55,7 @@ describe('RFC 5321 §6.3: mail loops (inbound.hopcount_limit, Postfix hopcount_l
   });
 
   test('one hop fewer than the limit is accepted (ours makes it the limit, not more)', async () => {
-    await withInbound({ inbound: { hopcount_limit: 50 } }, async (port) => {
+    await withInbound({ inbound: { hopcount_limit: 50 } }, async ({ port }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -85,7 +69,7 @@ describe('RFC 5321 §6.3: mail loops (inbound.hopcount_limit, Postfix hopcount_l
 
 describe('RFC 3461 §4: DSN parameters are recorded with the message', () => {
   test('NOTIFY and ORCPT per recipient, RET and ENVID per message (xtext decoded)', async () => {
-    await withInbound({}, async (port, spool) => {
+    await withInbound({}, async ({ port, spool }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -110,7 +94,7 @@ describe('RFC 3461 §4: DSN parameters are recorded with the message', () => {
   });
 
   test('NOTIFY=NEVER combined with another value is refused 501 (RFC 3461 §4.1)', async () => {
-    await withInbound({}, async (port) => {
+    await withInbound({}, async ({ port }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -126,7 +110,7 @@ describe('RFC 3461 §4: DSN parameters are recorded with the message', () => {
 
 describe('RFC 8689 §4: REQUIRETLS on the inbound side', () => {
   test('not announced without inbound TLS, and MAIL FROM ... REQUIRETLS is refused there', async () => {
-    await withInbound({}, async (port) => {
+    await withInbound({}, async ({ port }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -139,7 +123,7 @@ describe('RFC 8689 §4: REQUIRETLS on the inbound side', () => {
   });
 
   test('with inbound TLS: not announced before STARTTLS, announced after; REQUIRETLS is recorded', async () => {
-    await withInbound({ inbound: { tls: { cert: files.cert, key: files.key } } }, async (port, spool) => {
+    await withInbound({ inbound: { tls: { cert: files.cert, key: files.key } } }, async ({ port, spool }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;
@@ -160,7 +144,7 @@ describe('RFC 8689 §4: REQUIRETLS on the inbound side', () => {
   });
 
   test('RFC 8689 §5: a TLS-Required: No header is recorded (acted on only if the operator enabled it)', async () => {
-    await withInbound({}, async (port, spool) => {
+    await withInbound({}, async ({ port, spool }) => {
       const c = await RawSmtp.connect(port);
       try {
         await c.greeting;

@@ -2,32 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load.ts';
-import { InboundServer } from '../../src/inbound/server.ts';
-import { silentLogger } from '../../src/log/logger.ts';
 import type { Spool } from '../../src/queue/spool.ts';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
-import { tempSpool } from '../queue/helpers.ts';
-
-interface Ctx {
-  port: number;
-  spool: Spool;
-  queued: string[];
-}
-
-async function withInbound(overrides: Record<string, unknown>, fn: (ctx: Ctx) => Promise<void>): Promise<void> {
-  const { spool, dir, cleanup } = await tempSpool();
-  const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test', ...overrides });
-  const queued: string[] = [];
-  const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued: (id) => queued.push(id) });
-  try {
-    const [addr] = await server.listen();
-    await fn({ port: addr?.port ?? 0, spool, queued });
-  } finally {
-    await server.close(100);
-    await cleanup();
-  }
-}
+import { withInbound } from './helpers.ts';
 
 async function nothingQueued(spool: Spool): Promise<void> {
   assert.deepEqual(await spool.list('incoming'), []);
