@@ -163,11 +163,20 @@ function toRecipientOutcome(rcpt: string, o: AttemptOutcome, relay?: string, hop
 /** One job's delivery: what every step needs. */
 interface JobRun { deps: EngineDeps; log: DeliveryLog; job: DeliveryJob; timing: Timing; final: Map<string, RecipientOutcome> }
 
-function settle(run: JobRun, rcpt: string, o: AttemptOutcome, t?: Target, session?: SmtpSession, hopOffersDsn?: boolean, failedAt: string | null = null): void {
-  const out = toRecipientOutcome(rcpt, o, t ? relayName(endpointOf(t)) : failedAt ?? undefined, hopOffersDsn);
+/**
+ * Where an outcome came from: the session that carried the recipient, or, when none did,
+ * the server the last reason came from (`relay`, Postfix's status line), null for none.
+ */
+type Via = { target: Target; session?: SmtpSession; hopOffersDsn?: boolean } | { relay: string | null };
+
+function settle(run: JobRun, rcpt: string, o: AttemptOutcome, via: Via): void {
+  const carried = 'target' in via ? via : null;
+  const relay = carried ? relayName(endpointOf(carried.target)) : 'relay' in via ? via.relay ?? undefined : undefined;
+  const out = toRecipientOutcome(rcpt, o, relay, carried?.hopOffersDsn);
   run.final.set(rcpt, out);
   const at = { receivedAt: run.job.receivedAt, start: run.timing.start, setupDone: run.timing.setupDone, end: (run.deps.now ?? Date.now)() };
-  run.log.delivery(out, at, t && session ? { host: t, tls: session.tls, uses: session.uses, connection: session.connection } : undefined);
+  const s = carried?.session;
+  run.log.delivery(out, at, carried && s ? { host: carried.target, tls: s.tls, uses: s.uses, connection: s.connection } : undefined);
 }
 
 /** Deliver one job; see the module contract. */
@@ -184,7 +193,7 @@ export async function deliverJob(deps: EngineDeps, job: DeliveryJob): Promise<Re
     const pending = job.recipients.filter((r) => !run.final.has(r));
     if (pending.length === 0) break;
     const r = await tryTarget(deps, run.log, job, entry.target, pending, run.timing);
-    for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, entry.target, r.session, r.hopOffersDsn);
+    for (const [rcpt, o] of r.outcomes) settle(run, rcpt, o, { target: entry.target, session: r.session, hopOffersDsn: r.hopOffersDsn });
     walk = recordHost(walk, r.nextHost ? { kind: 'failed', outcome: r.nextHost, connected: r.connected, relay: relayName(endpointOf(entry.target)), ...(r.permanent ? { permanent: true } : {}) } : { kind: 'used' });
   }
   const end = endOfWalk(walk, plan.nextHop);
@@ -207,6 +216,6 @@ async function skipped(deps: EngineDeps, log: DeliveryLog, nextHop: string, e: S
  * Every recipient has exactly one outcome.
  */
 function finish(run: JobRun, o: AttemptOutcome, relay: string | null): RecipientOutcome[] {
-  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o, undefined, undefined, undefined, relay);
+  for (const rcpt of run.job.recipients.filter((r) => !run.final.has(r))) settle(run, rcpt, o, { relay });
   return run.job.recipients.map((r) => run.final.get(r) ?? toRecipientOutcome(r, { kind: 'deferred', dsn: '4.3.0', diagnostic: 'internal: no outcome', cause: 'other' }));
 }
