@@ -105,6 +105,9 @@ build_zones() {
   # A second bogus.test key: it signs the zone, but test. publishes the DS of the first.
   local signer_of_bogus
   signer_of_bogus=$(keygen bogus.test)
+  # Key files are named after the key tag: had both keys drawn the same tag (1 in 65,536), the second
+  # overwrote the first and the "bogus" zone validated. Draw the vouched-for key again until they differ.
+  while [ "$signer_of_bogus" = "${KEY[bogus.test]}" ]; do KEY[bogus.test]=$(keygen bogus.test); done
 
   # Child zones first: their DS go into test.
   mail_zone good.test 10 >"$Z/good.test.zone";   append_extra good.test "$Z/good.test.zone"
