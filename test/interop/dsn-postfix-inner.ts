@@ -112,7 +112,7 @@ async function runPostfix(base: string, got: Sunk[]) {
   const pf = await writePostfixInstance({ baseDir: join(base, 'postfix'), smtpdPort: POSTFIX, relayhost: { host: '127.0.0.1', port: SINK_DSN }, myhostname: 'postfix.lab.test' });
   await appendFile(join(pf.configDir, 'main.cf'), `transport_maps = inline:{ nodsn.test=smtp:[127.0.0.1]:${SINK_NODSN} }\ndelay_warning_time = 2s\nqueue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n`);
   const [cmd, ...args] = pf.startCommand;
-  execFileSync(cmd!, args, { stdio: 'ignore' });
+  execFileSync(cmd!, args, { stdio: 'ignore', timeout: 30_000 });
   try {
     const up = await until(async () => {
       try { const s = await RawSmtp.connect(POSTFIX); const g = await s.greeting.catch(() => ''); s.close(); return g.startsWith('220'); } catch { return false; }
@@ -135,7 +135,9 @@ async function runPostfix(base: string, got: Sunk[]) {
     return out;
   } finally {
     const [scmd, ...sargs] = pf.stopCommand;
-    try { execFileSync(scmd!, sargs, { stdio: 'pipe' }); } catch (err) { process.stderr.write(`postfix stop: ${String((err as { stderr?: unknown }).stderr ?? err)}\n`); }
+    // Bounded: a `postfix stop` seen hanging in `postfix-script` (full suite, another Postfix running) must not
+    // hold the whole inner run to its 180 s bound; the master is then stopped by its PID below.
+    try { execFileSync(scmd!, sargs, { stdio: 'pipe', timeout: 20_000, killSignal: 'SIGKILL' }); } catch (err) { process.stderr.write(`postfix stop: ${String((err as { stderr?: unknown }).stderr ?? err)}\n`); }
     // The master we started, by its PID file, if `postfix stop` left it running (bounded wait).
     const pid = Number((await readFile(pf.masterPidFile, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0) {
