@@ -7,6 +7,7 @@
  */
 import type { RelayConfig } from '../config/schema.ts';
 import type { DnsClient } from '../dns/index.ts';
+import type { DnsClientStats } from '../dns/client.ts';
 import { createDnsClient } from '../dns/index.ts';
 import { DnssecMonitor } from '../health/dnssec-guard.ts';
 import { queueFigures } from '../health/queue-probe.ts';
@@ -22,14 +23,15 @@ async function uncachedProbeClient(config: RelayConfig): Promise<DnsClient> {
   return createDnsClient({ ...opts, cache: { maxEntries: 1, maxTtlSeconds: 0, failureTtlSeconds: 0, negativeMaxTtlSeconds: 0 } });
 }
 
-export async function startObservability(config: RelayConfig, metrics: RelayMetrics, handle: RelayHandle, dns: DnsClient): Promise<{ server: MetricsServer; close(): Promise<void> }> {
+/** `dnsStats`: the relay's DNS counters (its own client's and, with the delivery thread, that thread's). */
+export async function startObservability(config: RelayConfig, metrics: RelayMetrics, handle: RelayHandle, dnsStats: () => DnsClientStats): Promise<{ server: MetricsServer; close(): Promise<void> }> {
   const listen = config.metrics.listen;
   if (listen === null) throw new Error('startObservability needs metrics.listen');
   const probeDns = await uncachedProbeClient(config);
   const monitor = DnssecMonitor.fromConfig(config, probeDns, config.metrics.health_interval);
   metrics.setProbes({
     queue: () => queueFigures(handle.queue.spool),
-    dns: () => dns.stats(),
+    dns: dnsStats,
   });
   const [host, port] = splitHostPort(listen);
   const server = await startMetricsServer({ host, port }, metrics.registry, [

@@ -28,9 +28,11 @@ import { createLogger, reopenLogFile } from '../log/logger.ts';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { startRelay, type RelayHandle } from '../relay.ts';
 import type { DnsClient } from '../dns/index.ts';
+import { sumDnsStats, type DnsClientStats } from '../dns/client.ts';
 import { startupDnssecCheck } from '../health/dnssec-guard.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { buildDnsClient, createDeliverer } from '../outbound/create-deliverer.ts';
+import { DeliveryThread } from '../outbound/delivery-thread.ts';
 import { startObservability } from './serve-observability.ts';
 import { installLastResortHandlers } from './last-resort.ts';
 import { collect } from './args.ts';
@@ -46,10 +48,20 @@ export interface ServeFlags {
 
 export { EX_CONFIG };
 
-type MakeDeliverer = (config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }) => Promise<Deliverer>;
+interface DelivererContext {
+  logger: Logger;
+  dns: DnsClient;
+  startup: boolean;
+  /** The delivery thread, when `delivery.engine_thread` was set at start-up (src/outbound/delivery-thread.ts). */
+  thread?: DeliveryThread;
+}
 
-async function defaultDeliverer(config: RelayConfig, deps: { logger: Logger; dns: DnsClient; startup: boolean }): Promise<Deliverer> {
+type MakeDeliverer = (config: RelayConfig, deps: DelivererContext) => Promise<Deliverer>;
+
+/** The engine in its own thread (`delivery.engine_thread`, the default) or in the main thread, after the start-up DNSSEC check. */
+async function defaultDeliverer(config: RelayConfig, deps: DelivererContext): Promise<Deliverer> {
   if (deps.startup) await startupDnssecCheck(config, deps.dns, deps.logger);
+  if (deps.thread) return deps.thread.engine(config);
   return createDeliverer(config, { logger: deps.logger, dns: deps.dns });
 }
 
@@ -60,6 +72,7 @@ export function overridesFrom(flags: ServeFlags): ConfigOverrides {
 interface Running {
   handle: RelayHandle;
   dns: DnsClient;
+  thread?: DeliveryThread;
   observability?: { close(): Promise<void> };
 }
 
@@ -84,7 +97,7 @@ function installSignals(run: Running, flags: ServeFlags, logger: Logger, makeDel
   });
 }
 
-async function reload({ handle, dns }: Running, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer): Promise<void> {
+async function reload({ handle, dns, thread }: Running, flags: ServeFlags, logger: Logger, makeDeliverer: MakeDeliverer): Promise<void> {
   let config: RelayConfig;
   try {
     config = loadConfig(flags.config, overridesFrom(flags));
@@ -94,7 +107,7 @@ async function reload({ handle, dns }: Running, flags: ServeFlags, logger: Logge
     return;
   }
   try {
-    const deliverer = await makeDeliverer(config, { logger, dns, startup: false });
+    const deliverer = await makeDeliverer(config, { logger, dns, startup: false, ...(thread ? { thread } : {}) });
     handle.reload(config, deliverer);
   } catch (err) {
     logger.error({ event: 'reload-rejected', err }, `reload rejected, keeping the running configuration: ${String(err)}`);
@@ -113,20 +126,27 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
     return undefined;
   }
   const metrics = config.metrics.listen === null ? undefined : createMetrics();
-  const logger = createLogger(config.log, undefined, metrics ? (fields) => metrics.observe(fields) : undefined, config.myhostname);
+  const observe = metrics ? (fields: Record<string, unknown>): void => metrics.observe(fields) : undefined;
+  const logger = createLogger(config.log, undefined, observe, config.myhostname);
+  // The engine's thread lives as long as the relay: reloads build their engines in it (dns.* kept, as below).
+  const thread = config.delivery.engine_thread ? new DeliveryThread(config, { logger, ...(observe ? { observe } : {}) }) : undefined;
   let dns: DnsClient | undefined;
+  let deliverer: Deliverer | undefined;
   let handle: RelayHandle | undefined;
   try {
-    dns = await buildDnsClient(config);
+    const relayDns = (dns = await buildDnsClient(config));
     logger.info({ event: 'dns-trust' }, dns.describeTrust());
-    const deliverer = await makeDeliverer(config, { logger, dns, startup: true });
+    deliverer = await makeDeliverer(config, { logger, dns, startup: true, ...(thread ? { thread } : {}) });
     handle = await startRelay(config, { deliverer, logger });
-    const observability = metrics ? await startObservability(config, metrics, handle, dns) : undefined;
+    const dnsStats = (): DnsClientStats => sumDnsStats(relayDns.stats(), thread?.dnsStats());
+    const observability = metrics ? await startObservability(config, metrics, handle, dnsStats) : undefined;
     if (flags.lastResort) installLastResortHandlers(logger);
-    installSignals({ handle, dns, observability }, flags, logger, makeDeliverer, Number(flags.grace ?? 10) * 1000);
+    installSignals({ handle, dns, observability, ...(thread ? { thread } : {}) }, flags, logger, makeDeliverer, Number(flags.grace ?? 10) * 1000);
     return handle;
   } catch (err) {
-    await handle?.stop({ graceMs: 0 }).catch(() => undefined);
+    // The relay closes its deliverer when it stops; one it never took is closed here (and with it the delivery thread).
+    await (handle ? handle.stop({ graceMs: 0 }) : deliverer?.close())?.catch(() => undefined);
+    await thread?.end();
     await dns?.close().catch(() => undefined);
     logger.fatal({ err }, `fatal: ${(err as Error).message}`);
     process.stderr.write(`dane-relay: fatal: ${(err as Error).message}\n`);

@@ -152,6 +152,8 @@ const delivery = z
     quit_timeout: duration('300s'),
     max_reply_size: z.number().int().min(512).default(65_536),
     connection_reuse: z.strictObject({ max_messages: count(100), idle_timeout: duration('10s') }).prefault({}),
+    /** The delivery engine (DNS, TLS, SMTP client) in its own thread, beside the listener (src/outbound/delivery-thread.ts). */
+    engine_thread: z.boolean().default(true),
   })
   .prefault({});
 

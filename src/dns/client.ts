@@ -53,6 +53,17 @@ export interface DnsClientStats {
   byType: Record<string, KindCounters>;
 }
 
+/** `a` plus `b` (the counters of two clients, e.g. the main thread's and the delivery thread's). */
+export function sumDnsStats(a: DnsClientStats, b: DnsClientStats | undefined): DnsClientStats {
+  if (!b) return a;
+  const byType: Record<string, KindCounters> = { ...a.byType };
+  for (const [type, k] of Object.entries(b.byType)) {
+    const x = byType[type];
+    byType[type] = x ? { queries: x.queries + k.queries, secure: x.secure + k.secure, insecure: x.insecure + k.insecure, nxdomain: x.nxdomain + k.nxdomain, nodata: x.nodata + k.nodata, failure: x.failure + k.failure } : k;
+  }
+  return { queriesSent: a.queriesSent + b.queriesSent, cacheHits: a.cacheHits + b.cacheHits, cacheMisses: a.cacheMisses + b.cacheMisses, byType };
+}
+
 export interface DnsClient extends DnsLookup {
   stats(): DnsClientStats;
   /** One line for the start-up log saying whose AD bit is believed (C6). */

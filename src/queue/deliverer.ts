@@ -42,6 +42,12 @@ export interface DeliveryJob {
    * file each call.
    */
   openBody(): Readable | Buffer;
+  /**
+   * The queue file whose first `size` bytes are the message, when the
+   * scheduler does not hold it in memory: an engine in another thread
+   * (src/outbound/delivery-thread.ts) reads it from there.
+   */
+  contentFile?: string;
 }
 
 export interface RecipientOutcome {

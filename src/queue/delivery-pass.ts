@@ -153,6 +153,7 @@ export class DeliveryPass {
     return {
       queueId: r.id, sender: r.sender, domain, recipients: [...recipients], size: r.size, smtputf8: r.smtputf8, eightBit: r.eightBit,
       receivedAt: r.receivedAt, attempt: r.attempts, openBody: () => body ?? spool.openContent('active', r.id, r.size),
+      ...(body ? {} : { contentFile: spool.path('active', r.id) }),
       ...(Object.keys(dsn).length > 0 ? { dsn } : {}), ...(Object.keys(recipientDsn).length > 0 ? { recipientDsn } : {}),
       ...(r.requireTls ? { requireTls: true } : {}),
       // RFC 8689 §4.1: REQUIRETLS wins over the header; the header counts only when the operator allows it.

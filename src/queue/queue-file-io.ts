@@ -42,11 +42,6 @@ export interface QueueFileWriter {
   discard(): Promise<void>;
 }
 
-async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += (await fh.write(data, off)).bytesWritten;
-}
-
 /** Reads exactly `buf.length` bytes at `position`, or throws on a short file. */
 async function readExactly(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   let off = 0;

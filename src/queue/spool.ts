@@ -70,6 +70,8 @@ export class Spool {
   private readonly dirSync = new DirSyncer();
   /** Temp names are NAME.pid.seq: unique across processes sharing the spool (the CLI writes too). */
   private tmpSeq = 0;
+  /** process.pid, read once (each read is a getpid system call). */
+  private readonly pid = process.pid;
 
   private constructor(readonly root: string) {}
 
@@ -225,7 +227,7 @@ export class Spool {
 
   private tmpPath(name: string): string {
     this.tmpSeq = (this.tmpSeq + 1) % 1e9;
-    return join(this.root, 'tmp', `${name}.${process.pid}.${this.tmpSeq}.tmp`);
+    return join(this.root, 'tmp', `${name}.${this.pid}.${this.tmpSeq}.tmp`);
   }
 
   private async writeDurable(dir: string, name: string, data: Buffer): Promise<void> {
