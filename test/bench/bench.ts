@@ -3,14 +3,16 @@
  *
  *   npm run bench -- [--messages N] [--size BYTES] [--sessions C] [--runs R]
  *                    [--warmup N] [--domains D] [--timeout SECONDS] [--compare-postfix]
- *                    [--client own|smtp-source ...] [--reuse]
+ *                    [--client own|smtp-source ...] [--reuse] [--rate MSG_PER_S]
  *                    [--scaling] [--json FILE] [--keep]
  *
  * --client: the load client, repeatable (default: own; with
  * --compare-postfix: smtp-source and own). --reuse: many messages per
  * connection (smtp-source -d; the own client's long pipelined sessions);
  * without it every message opens its own connection. Each client is one
- * workload: its own table, summaries and ratios.
+ * workload: its own table, summaries and ratios. --rate (own client only):
+ * the measured load is offered open-loop at that many messages per second
+ * over the C sessions, for latency below saturation (warm-up unpaced).
  *
  * Starts the lab (resolver, sink MX whose TLSA 3 1 1 matches), then for each
  * run a fresh relay, drives a warm-up load (--warmup messages, not measured),
@@ -50,6 +52,7 @@ interface BenchOptions {
   comparePostfix: boolean;
   clients: ClientName[];
   reuse: boolean;
+  rate: number;
   scaling: boolean;
   json?: string;
   keep: boolean;
@@ -71,6 +74,7 @@ function parse(argv: string[]): BenchOptions {
       'compare-postfix': { type: 'boolean', default: false },
       client: { type: 'string', multiple: true },
       reuse: { type: 'boolean', default: false },
+      rate: { type: 'string', default: '0' },
       scaling: { type: 'boolean', default: false },
       'queue-messages': { type: 'string', default: '100000' },
       'idle-sessions': { type: 'string', default: '1000' },
@@ -95,6 +99,7 @@ function parse(argv: string[]): BenchOptions {
     comparePostfix: values['compare-postfix'] ?? false,
     clients: clientsOf(values.client, values['compare-postfix'] ?? false),
     reuse: values.reuse ?? false,
+    rate: int('rate', values.rate, 0, 1_000_000),
     scaling: values.scaling ?? false,
     json: values.json,
     keep: values.keep ?? false,
@@ -170,7 +175,7 @@ function workloads(o: BenchOptions, runs: RunFigures[]): Workload[] {
     if (o.comparePostfix) summaries.push(summarise('postfix', mine.filter((r) => r.mta === 'postfix')));
     const [relay, postfix] = summaries;
     const r = relay && postfix ? ratios(relay, postfix) : undefined;
-    return { workload: workloadName(client, o.reuse, o.sessions), client, reuse: o.reuse, summaries, ...(r ? { ratios: r } : {}) };
+    return { workload: workloadName(client, o.reuse, o.sessions, client === 'own' ? o.rate : 0), client, reuse: o.reuse, summaries, ...(r ? { ratios: r } : {}) };
   });
 }
 
@@ -179,7 +184,7 @@ async function measure(o: BenchOptions, world: BenchWorld): Promise<number> {
   log(`lab up in ${world.dir}: sink ${world.sink.host}:${world.sink.port}, resolver ${world.resolverAddress}${o.inNetns ? `, namespace ${o.inNetns}` : ''}`);
   const runs: RunFigures[] = [];
   for (const step of schedule(o, world)) {
-    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs, warmup: o.warmup, client: step.client, reuse: o.reuse });
+    const fig = await runOnce(world, step.launcher, { run: step.run, messages: o.messages, size: o.size, sessions: o.sessions, domains: o.domains, timeoutMs: o.timeoutMs, warmup: o.warmup, client: step.client, reuse: o.reuse, ...(step.client === 'own' && o.rate > 0 ? { rate: o.rate } : {}) });
     log(formatRun(fig));
     runs.push(fig);
   }
@@ -189,7 +194,7 @@ async function measure(o: BenchOptions, world: BenchWorld): Promise<number> {
   const ok = summaries.every((s) => s.allDelivered && s.allVerified);
   const result = {
     bench: 'dane-relay',
-    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains, warmup: o.warmup, clients: o.clients, reuse: o.reuse },
+    load: { messages: o.messages, size: o.size, sessions: o.sessions, runs: o.runs, domains: o.domains, warmup: o.warmup, clients: o.clients, reuse: o.reuse, rate: o.rate },
     workloads: loads, summaries, ratios: loads[0]?.ratios, runs, scaling, ok,
     notes: [
       'rates: messages / (last event − first connect of the run); CPU: user+sys of the MTA process tree from /proc, reaped children included',

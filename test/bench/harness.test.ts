@@ -14,6 +14,7 @@ import { buildMessage, runLoad } from './load-gen.ts';
 import { cpuOfTree, parseStat, pssOfTree } from './proc-stats.ts';
 import { median, percentile, ratios, runVerified, summarise, workloadName, type RunFigures } from './report.ts';
 import { computeFigures, type RunOptions } from './run.ts';
+import { serviceNodeOptions } from './relay-process.ts';
 import { smtpSourceArgs } from './smtp-source.ts';
 import { fillSpool } from './scaling.ts';
 import { startSink, type Arrival } from './sink.ts';
@@ -75,6 +76,7 @@ describe('clients and workloads', () => {
     assert.equal(workloadName('smtp-source', false, 20), 'smtp-source -s 20 (one message per connection)');
     assert.match(workloadName('smtp-source', true, 20), /-d \(many messages per connection\)/);
     assert.match(workloadName('own', false, 20), /one message per connection/);
+    assert.match(workloadName('own', false, 20, 400), /paced at 400 msg\/s offered/);
   });
 
   test('figures without per-message timings (smtp-source): every arrival counts, rates from the client\'s count and duration', () => {
@@ -98,6 +100,14 @@ describe('clients and workloads', () => {
     assert.equal(f.delivered, 2);
     assert.deepEqual([f.greetingP50Ms, f.greetingP99Ms, f.acceptP50Ms, f.acceptP99Ms], [0.25, 0.5, 1, 2]);
     assert.deepEqual([f.e2eP50Ms, f.e2eP99Ms], [39, 48]);
+  });
+});
+
+describe('relay process', () => {
+  test('the relay is started with the node options of the shipped unit\'s ExecStart', () => {
+    assert.deepEqual(serviceNodeOptions(), ['--max-semi-space-size=4']);
+    assert.deepEqual(serviceNodeOptions('ExecStart=/usr/bin/node /opt/x/bin/dane-relay.js serve --config /etc/x.yaml\n'), []);
+    assert.throws(() => serviceNodeOptions('ExecStart=/bin/true\n'), /no ExecStart/);
   });
 });
 

@@ -35,6 +35,12 @@ export interface LoadOptions {
   timeoutMs: number;
   /** Many messages per connection (default), or one connection per message. */
   reuse?: boolean;
+  /**
+   * Open-loop pacing: message k (counted over all sessions) starts no earlier
+   * than k / rate seconds after the start, so latency is measured at an
+   * offered load rather than at saturation; 0 or absent: as fast as replies come.
+   */
+  rate?: number;
 }
 
 export interface MessageTiming {
@@ -150,6 +156,8 @@ class Client {
 interface Shared {
   o: LoadOptions;
   next: number;
+  /** Paced starts handed out so far (`rate`). */
+  slots: number;
   result: LoadResult;
   clients: Set<Client>;
   stopped: boolean;
@@ -195,9 +203,19 @@ async function sendOne(sh: Shared, c: Client, seq: number): Promise<void> {
   }
 }
 
+/** With `rate`: waits for this session's next start slot (open loop). */
+async function pace(sh: Shared): Promise<void> {
+  const rate = sh.o.rate ?? 0;
+  if (rate <= 0) return;
+  const due = sh.result.startedAt + (sh.slots++ * 1000) / rate;
+  const wait = due - now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
 async function session(sh: Shared): Promise<void> {
   let reconnects = 0;
   while (!sh.stopped && sh.next < sh.o.messages) {
+    if (sh.o.reuse === false) await pace(sh);
     let c: Client;
     try {
       c = await openSession(sh);
@@ -208,6 +226,8 @@ async function session(sh: Shared): Promise<void> {
     }
     try {
       while (!sh.stopped && sh.next < sh.o.messages) {
+        if (sh.o.reuse !== false) await pace(sh);
+        if (sh.next >= sh.o.messages) break;
         await sendOne(sh, c, sh.next++);
         if (sh.o.reuse === false) break;
       }
@@ -227,6 +247,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sh: Shared = {
     o,
     next: 0,
+    slots: 0,
     result: { startedAt: now(), endedAt: 0, accepted: [], acceptedCount: 0, greetingMs: [], rejected: 0, errors: [], timedOut: false },
     clients: new Set(),
     stopped: false,

@@ -8,7 +8,8 @@
  *
  * C client sessions on loopback open N connections in all, each: 220,
  * EHLO, M messages (MAIL+RCPT+DATA pipelined, body, 250), QUIT (221). With
- * M = 0 only the connection cost is measured. Prints ONE JSON line: CPU
+ * M = 0 only the connection cost is measured. `--no-pipelining`: one command
+ * per write, each waiting for its reply (as `smtp-source` does). Prints ONE JSON line: CPU
  * seconds of this process (server and client together: the client's share
  * is the same for both sides of a comparison) per 1,000 connections and per
  * 1,000 messages, and the wall time. Bounded: `--timeout` seconds (60).
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '2000' },
     sessions: { type: 'string', default: '20' },
     timeout: { type: 'string', default: '60' },
+    'no-pipelining': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.connections);
@@ -73,7 +75,10 @@ function converse(port: number, steps: Array<[string | null, number]>): Promise<
 
 function script(): Array<[string | null, number]> {
   const steps: Array<[string | null, number]> = [[null, 1], ['EHLO micro.test\r\n', 1]];
-  for (let m = 0; m < M; m++) steps.push(['MAIL FROM:<a@src.test>\r\nRCPT TO:<b@dst.test>\r\nDATA\r\n', 3], [body, 1]);
+  for (let m = 0; m < M; m++) {
+    if (values['no-pipelining']) steps.push(['MAIL FROM:<a@src.test>\r\n', 1], ['RCPT TO:<b@dst.test>\r\n', 1], ['DATA\r\n', 1], [body, 1]);
+    else steps.push(['MAIL FROM:<a@src.test>\r\nRCPT TO:<b@dst.test>\r\nDATA\r\n', 3], [body, 1]);
+  }
   steps.push(['QUIT\r\n', 1]);
   return steps;
 }

@@ -9,6 +9,9 @@
  *   records only; Postfix gets `inet_protocols = ipv4` too), 20 sessions per
  *   destination (Postfix's `smtp_destination_concurrency_limit` default),
  *   log lines at info into `<dir>/relay.log`.
+ * - The child runs with the node options of the shipped unit's ExecStart
+ *   (`serviceNodeOptions()`), then `BENCH_RELAY_NODE_FLAGS` (profiling), and
+ *   only from a dist/ at least as new as src/ (no tsx at run time).
  * - `startRelayProcess()` resolves once the listener accepts connections, or
  *   rejects (child killed) when it exits or does not listen within the
  *   timeout. `stop()` sends SIGTERM, then SIGKILL after `killAfterMs`.
@@ -16,7 +19,7 @@
  *   DANE results, skipped hosts, deliveries by status.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -105,11 +108,38 @@ function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
   });
 }
 
+/**
+ * bin/dane-relay.js runs the sources through tsx when dist/ is older than
+ * src/ (a development checkout): a benchmark would then measure the loader,
+ * not the release. `npm run bench` builds first (prebench); a direct run
+ * of bench.ts on a stale dist/ stops here.
+ */
+function assertBuilt(): void {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const built = join(root, 'dist', 'cli', 'main.js');
+  const newest = readdirSync(join(root, 'src'), { recursive: true })
+    .map(String).filter((n) => n.endsWith('.ts'))
+    .reduce((m, n) => Math.max(m, statSync(join(root, 'src', n)).mtimeMs), 0);
+  if (!existsSync(built) || newest > statSync(built).mtimeMs) throw new Error('dist/ is missing or older than src/: run `npm run build` (npm run bench does) so the release code is measured');
+}
+
+/**
+ * The node options the shipped service starts the relay with (the ExecStart
+ * line of systemd/dane-relay.service, between the node binary and the
+ * script), so the bench measures the relay as it is installed.
+ */
+export function serviceNodeOptions(unitText = readFileSync(fileURLToPath(new URL('../../systemd/dane-relay.service', import.meta.url)), 'utf8')): string[] {
+  const line = /^ExecStart=(\S+)\s+(.*?)\s*\S*dane-relay\.js serve\b/m.exec(unitText);
+  if (!line) throw new Error('systemd/dane-relay.service: no ExecStart running dane-relay.js serve');
+  return (line[2] ?? '').split(/\s+/).filter(Boolean);
+}
+
 export async function startRelayProcess(s: RelaySetup, startTimeoutMs = 60_000): Promise<RelayProcess> {
+  assertBuilt();
   const configFile = join(s.dir, 'relay.yaml');
   await writeFile(configFile, JSON.stringify(benchRelayConfig(s), null, 2));
   const t0 = Date.now();
-  const child = spawn(process.execPath, [...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...serviceNodeOptions(), ...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = createWriteStream(join(s.dir, 'relay.stdio'));
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);

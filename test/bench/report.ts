@@ -12,9 +12,9 @@ export type MtaName = 'dane-relay' | 'postfix';
 export type ClientName = 'own' | 'smtp-source';
 
 /** What a figure was measured with: the client, and whether its connections carry many messages. */
-export const workloadName = (client: ClientName, reuse: boolean, sessions: number): string =>
+export const workloadName = (client: ClientName, reuse: boolean, sessions: number, rate = 0): string =>
   client === 'own'
-    ? `own load generator, ${sessions} sessions, pipelined, ${reuse ? 'many messages per connection' : 'one message per connection'}`
+    ? `own load generator, ${sessions} sessions, pipelined, ${reuse ? 'many messages per connection' : 'one message per connection'}${rate > 0 ? `, paced at ${rate} msg/s offered` : ''}`
     : `smtp-source -s ${sessions}${reuse ? ' -d (many messages per connection)' : ' (one message per connection)'}`;
 
 export interface RunFigures {

@@ -139,6 +139,8 @@ export interface RunOptions {
   client: ClientName;
   /** Many messages per connection (smtp-source -d), or one connection per message. */
   reuse: boolean;
+  /** Own client only: the measured load offered at this many msg/s (load-gen.ts `rate`); 0: unpaced. */
+  rate?: number;
 }
 
 const recipientFor = (domains: number) => (seq: number): string => `user${seq}@${benchDomain(seq % domains)}`;
@@ -146,12 +148,12 @@ const recipientFor = (domains: number) => (seq: number): string => `user${seq}@$
 const SENDER = 'bench@load.bench.test';
 
 /** One load of `messages` through the MTA with the run's client. */
-function drive(listen: { host: string; port: number }, o: RunOptions, messages: number, tag: string, timeoutMs: number): Promise<LoadResult> {
+function drive(listen: { host: string; port: number }, o: RunOptions, messages: number, tag: string, timeoutMs: number, rate = 0): Promise<LoadResult> {
   if (o.client === 'smtp-source') {
     if (o.domains !== 1) throw new Error('--client smtp-source sends to one recipient: use --domains 1');
     return runSmtpSource({ ...listen, sessions: o.sessions, messages, size: o.size, sender: SENDER, recipient: `user0@${benchDomain(0)}`, reuse: o.reuse, timeoutMs });
   }
-  return runLoad({ ...listen, sessions: o.sessions, messages, size: o.size, tag, sender: SENDER, recipientFor: recipientFor(o.domains), timeoutMs, reuse: o.reuse });
+  return runLoad({ ...listen, sessions: o.sessions, messages, size: o.size, tag, sender: SENDER, recipientFor: recipientFor(o.domains), timeoutMs, reuse: o.reuse, rate });
 }
 
 export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOptions): Promise<RunFigures> {
@@ -180,7 +182,7 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
     const cpu0 = cpuOfTree(mta.pid);
     const sinkCpu0 = cpuOfProcess(world.sink.pid);
     const benchCpu0 = process.cpuUsage();
-    const load = await drive(mta.listen, o, o.messages, tag, o.timeoutMs);
+    const load = await drive(mta.listen, o, o.messages, tag, o.timeoutMs, o.rate ?? 0);
     await world.sink.waitFor(load.acceptedCount, Math.max(0, deadline - Date.now()));
     const cpu = cpuOfTree(mta.pid) - cpu0;
     const benchCpu = process.cpuUsage(benchCpu0);
