@@ -19,6 +19,12 @@
  *   calls `connectionReady()` in the same tick instead of 100 ms later. The
  *   connection becomes ready (and writes its `220`, when `onConnect`
  *   answers synchronously) before any client byte can be read.
+ * - A socket that is not expected to start with a PROXY header (not in
+ *   `useProxy`; the relay sets none) is handed to `connect()` in the same
+ *   tick it was accepted, with a session id from a per-process counter.
+ *   Upstream (`_handleProxy`) draws 10 random bytes for the id and waits for
+ *   the next `setImmediate` first: CPU and a loop turn per connection for an
+ *   id smtp-server only logs. A PROXY socket takes upstream's path.
  * - Reverse lookup, `onConnect`/`onSecure` refusals, implicit TLS and
  *   everything after the greeting are upstream code, unchanged.
  *
@@ -27,8 +33,9 @@
  * with no install-time step that `npm ci --omit=dev` or a packager could
  * skip silently. Its price, copying the two small upstream methods it
  * replaces, is pinned by test/inbound/prompt-greeting.test.ts: the test
- * fails if smtp-server's `SMTPConnection.prototype.init` or
- * `SMTPServer.prototype.connect` change, so an upgrade is reviewed here.
+ * fails if smtp-server's `SMTPConnection.prototype.init`,
+ * `SMTPServer.prototype.connect` or `_handleProxy` change, so an upgrade is
+ * reviewed here.
  * Failure modes: none of its own; upstream's apply.
  */
 import type net from 'node:net';
@@ -49,8 +56,31 @@ export class PromptConnection extends SMTPConnection {
   }
 }
 
+/** smtp-server internals the accept path below relies on (pinned by the contract test). */
+interface ProxyInternals {
+  _expectsProxyHeader(socket: net.Socket): boolean;
+  _handleProxy(socket: net.Socket, callback: (err: Error | null, socketOptions?: SMTPConnectionOptions) => void): void;
+  options: { ignoredHosts?: string[] };
+}
+
+/** Session ids: a random per-process prefix and a counter (unique in this process's log, as upstream's random ones are). */
+const ID_PREFIX = Math.floor(Math.random() * 2 ** 40).toString(32).padStart(8, '0');
+let sessionCounter = 0;
+const nextSessionId = (): string => ID_PREFIX + (++sessionCounter).toString(32).padStart(8, '0');
+
 /** `SMTPServer` whose connections greet at once (see the module header). */
 export class PromptGreetingServer extends SMTPServer {
+  constructor(...args: ConstructorParameters<typeof SMTPServer>) {
+    super(...args);
+    const self = this as unknown as ProxyInternals;
+    const upstream = self._handleProxy.bind(this);
+    self._handleProxy = (socket, callback) => {
+      if (self._expectsProxyHeader(socket)) return upstream(socket, callback);
+      const ignore = self.options.ignoredHosts?.includes(socket.remoteAddress ?? '') ?? false;
+      callback(null, { id: nextSessionId(), ignore } as SMTPConnectionOptions);
+    };
+  }
+
   override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
     const connection = new PromptConnection(this, socket, socketOptions);
     this.connections.add(connection);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -68,6 +69,9 @@ describe('prompt greeting (issue 15): no 100 ms pregreet delay', () => {
     assert.equal(pkg.version, '3.21.6');
     assert.equal(squash(SMTPConnection.prototype.init), UPSTREAM_INIT);
     assert.equal(squash(SMTPServer.prototype.connect), UPSTREAM_CONNECT);
+    // _handleProxy (4.6 kB): pinned by the hash of its source; the override keeps its PROXY branch and its `ignore`.
+    const handleProxy = (SMTPServer.prototype as unknown as { _handleProxy(): void })._handleProxy;
+    assert.equal(createHash('sha256').update(squash(handleProxy)).digest('hex'), '95b040fae0e7981d1b15f7a7f4b0904d933c22742848c3eae8894bc9e67ea846');
     for (const m of ['_setListeners', 'connectionReady', 'send'] as const) assert.equal(typeof SMTPConnection.prototype[m], 'function', m);
   });
 
@@ -91,6 +95,20 @@ describe('prompt greeting (issue 15): no 100 ms pregreet delay', () => {
     pair.client.setEncoding('latin1');
     const [first] = (await once(pair.client, 'data')) as [string];
     assert.match(first, /^220 prompt\.test ESMTP/);
+  });
+
+  test('PromptGreetingServer: a socket without a PROXY header is handed on in the same tick, with a fresh session id; ignoredHosts kept', async (t) => {
+    const prompt = new PromptGreetingServer({ ...OPTIONS, ignoredHosts: ['127.0.0.1'] });
+    const pair = await socketPair();
+    t.after(() => pair.close());
+    const internals = prompt as unknown as { _handleProxy(s: net.Socket, cb: (err: Error | null, o?: { id: string; ignore: boolean }) => void): void };
+    const got: Array<{ id: string; ignore: boolean } | undefined> = [];
+    internals._handleProxy(pair.server, (err, o) => { assert.equal(err, null); got.push(o); });
+    internals._handleProxy(pair.server, (_err, o) => got.push(o));
+    assert.equal(got.length, 2, 'called back synchronously (upstream waits for setImmediate)');
+    assert.match(got[0]?.id ?? '', /^[0-9a-v]{16}$/);
+    assert.notEqual(got[0]?.id, got[1]?.id);
+    assert.equal(got[0]?.ignore, true);
   });
 
   test('maxClients still refuses the connection over the limit with 421 (upstream check kept)', async (t) => {
