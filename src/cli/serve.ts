@@ -34,7 +34,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { buildDnsClient, createDeliverer } from '../outbound/create-deliverer.ts';
 import { DeliveryThread } from '../outbound/delivery-thread.ts';
 import { startObservability } from './serve-observability.ts';
-import { installLastResortHandlers } from './last-resort.ts';
+import { installLastResortHandlers } from '../log/last-resort.ts';
 import { collect } from './args.ts';
 
 export interface ServeFlags {
@@ -42,7 +42,7 @@ export interface ServeFlags {
   listen?: string[];
   spool?: string;
   grace?: string;
-  /** Log-and-continue handlers for escaped errors (the `serve` command only; src/cli/last-resort.ts). */
+  /** Log-and-continue handlers for escaped errors (the `serve` command only; src/log/last-resort.ts). */
   lastResort?: boolean;
 }
 
@@ -129,7 +129,7 @@ export async function runServe(flags: ServeFlags, makeDeliverer: MakeDeliverer =
   const observe = metrics ? (fields: Record<string, unknown>): void => metrics.observe(fields) : undefined;
   const logger = createLogger(config.log, undefined, observe, config.myhostname);
   // The engine's thread lives as long as the relay: reloads build their engines in it (dns.* kept, as below).
-  const thread = config.delivery.engine_thread ? new DeliveryThread(config, { logger, ...(observe ? { observe } : {}) }) : undefined;
+  const thread = config.delivery.engine_thread ? new DeliveryThread(config, { logger, lastResort: flags.lastResort === true, ...(observe ? { observe } : {}) }) : undefined;
   let dns: DnsClient | undefined;
   let deliverer: Deliverer | undefined;
   let handle: RelayHandle | undefined;

@@ -24,9 +24,11 @@
  *   died with the job in flight, which the scheduler treats as a bug:
  *   every recipient of the job is deferred (4.3.0), nothing is lost and
  *   nothing is sent in plaintext.
- * - A thread that dies (an escaped exception, out of memory) is logged as
- *   an internal error; the next job starts a new one with the engines still
- *   open. The relay goes on.
+ * - A thread that dies (out of memory; an escaped exception when the
+ *   last-resort handlers are not installed) is logged as an internal error;
+ *   the next job starts a new one with the engines still open. The relay
+ *   goes on. With `lastResort` (the `serve` command) the thread logs an
+ *   escaped exception and keeps running, as the main thread does.
  * - `close()` of an engine QUITs its pooled sessions; when the last open
  *   engine is closed the thread closes its DNS client, flushes its log and
  *   ends (bounded by `closeTimeoutMs`, then terminated).
@@ -62,6 +64,8 @@ export type FromWorker =
 export interface DeliveryThreadDeps {
   logger: Logger;
   observe?: (fields: Record<string, unknown>) => void;
+  /** The thread installs the `serve` command's last-resort handlers (src/log/last-resort.ts), as the main thread does. */
+  lastResort?: boolean;
   closeTimeoutMs?: number;
 }
 
@@ -81,8 +85,8 @@ const WORKER_URL = new URL(`./delivery-worker${extname(OWN_FILE)}`, import.meta.
 const YOUNG_GENERATION_MB = 12;
 
 /** Starts a worker on delivery-worker; from the TypeScript sources (development), through tsx's loader. */
-function spawnWorker(config: RelayConfig, observe: boolean): Worker {
-  const options = { workerData: { config, observe }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
+function spawnWorker(config: RelayConfig, observe: boolean, lastResort: boolean): Worker {
+  const options = { workerData: { config, observe, lastResort }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
   if (extname(OWN_FILE) !== '.ts') return new Worker(WORKER_URL, options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
@@ -143,7 +147,7 @@ export class DeliveryThread {
   }
 
   private async start(): Promise<Worker> {
-    const w = spawnWorker(this.first, this.deps.observe !== undefined);
+    const w = spawnWorker(this.first, this.deps.observe !== undefined, this.deps.lastResort === true);
     await new Promise<void>((resolve, reject) => {
       this.replies.set('ready', { resolve, reject });
       w.on('message', (m: FromWorker) => this.onMessage(m));
@@ -193,7 +197,8 @@ export class DeliveryThread {
   private onExit(w: Worker, code: number): void {
     if (this.worker === w) this.worker = undefined;
     const reason = `delivery thread exited (code ${code})`;
-    if (this.jobs.size > 0) this.deps.logger.error({ event: 'internal-error', kind: 'delivery-thread' }, `warning: ${reason}; ${this.jobs.size} delivery job(s) deferred`);
+    // The cause was logged (and counted) by the 'error' event; this says what it cost.
+    if (this.jobs.size > 0) this.deps.logger.error({ event: 'delivery-thread-exit', code, jobs: this.jobs.size }, `warning: ${reason}; ${this.jobs.size} delivery job(s) deferred`);
     for (const job of this.jobs.values()) job.reject(new Error(reason));
     this.jobs.clear();
     for (const waiter of this.replies.values()) waiter.reject(new Error(reason));

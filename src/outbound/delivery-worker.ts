@@ -18,6 +18,8 @@
  * - `close-engine`: closes it (QUIT to its pooled sessions); after the last
  *   one, closes the DNS client, flushes the log, posts `engine-closed` and
  *   ends.
+ * - With `workerData.lastResort`, the `serve` command's last-resort
+ *   handlers log an escaped exception and the thread goes on.
  * - With `workerData.observe`, every log event object is also posted as
  *   `observe` (the main thread's metrics are read from log events).
  * Failure modes: an exception that escapes ends the thread; the main
@@ -29,13 +31,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { RelayConfig } from '../config/schema.ts';
 import type { DnsClient } from '../dns/index.ts';
 import { createLogger } from '../log/logger.ts';
+import { installLastResortHandlers } from '../log/last-resort.ts';
 import type { Deliverer, DeliveryJob } from '../queue/deliverer.ts';
 import { buildDnsClient, createDeliverer } from './create-deliverer.ts';
 import type { FromWorker, ToWorker, WireJob } from './delivery-thread.ts';
 
 if (!parentPort) throw new Error('delivery-worker runs only as a worker thread');
 const port = parentPort;
-const { config, observe } = workerData as { config: RelayConfig; observe: boolean };
+const { config, observe, lastResort } = workerData as { config: RelayConfig; observe: boolean; lastResort: boolean };
 const post = (m: FromWorker): void => port.postMessage(m);
 
 /** A log event as a structured-clone-safe object (an `err` may hold what cannot be cloned). */
@@ -48,6 +51,7 @@ function cloneable(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 const logger = createLogger(config.log, undefined, observe ? (fields) => post({ type: 'observe', fields: cloneable(fields) }) : undefined, config.myhostname);
+if (lastResort) installLastResortHandlers(logger);
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Writes out what the log destinations still buffer (bounded: a stuck destination does not hold the end). */
