@@ -212,7 +212,12 @@ export class DeliveryThread {
     const seq = ++this.jobSeq;
     return new Promise((resolve, reject) => {
       this.jobs.set(seq, { resolve, reject });
-      worker.postMessage({ type: 'deliver', seq, engine, job: data } satisfies ToWorker, transfer);
+      try {
+        worker.postMessage({ type: 'deliver', seq, engine, job: data } satisfies ToWorker, transfer);
+      } catch (err) {
+        this.jobs.delete(seq);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 

@@ -8,6 +8,7 @@
  * parsed with mailparser, and what the next hop saw of the DSN parameters.
  * Every wait is bounded; Postfix is stopped and everything closed at the end.
  */
+import { writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -108,10 +109,14 @@ function seenByHop(got: Sunk[], c: Case) {
   return m ? { dsn: m.dsn, rcptDsn: m.rcptDsn } : null;
 }
 
+/** Progress on stderr, written at once: an inner run killed at its bound says where it was. */
+const phase = (what: string): void => { writeSync(2, `[dsn-inner ${new Date().toISOString()}] ${what}\n`); };
+
 async function runPostfix(base: string, got: Sunk[]) {
   const pf = await writePostfixInstance({ baseDir: join(base, 'postfix'), smtpdPort: POSTFIX, relayhost: { host: '127.0.0.1', port: SINK_DSN }, myhostname: 'postfix.lab.test' });
   await appendFile(join(pf.configDir, 'main.cf'), `transport_maps = inline:{ nodsn.test=smtp:[127.0.0.1]:${SINK_NODSN} }\ndelay_warning_time = 2s\nqueue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n`);
   const [cmd, ...args] = pf.startCommand;
+  phase('postfix start');
   execFileSync(cmd!, args, { stdio: 'ignore', timeout: 30_000 });
   try {
     const up = await until(async () => {
@@ -119,6 +124,7 @@ async function runPostfix(base: string, got: Sunk[]) {
     }, 15_000);
     if (!up) throw new Error(`postfix did not start: ${await readFile(pf.logFile, 'utf8').catch(() => 'no log')}`);
     const ids: Record<string, string> = {};
+    phase('postfix up; submitting');
     for (const c of CASES) ids[c.name] = await submit(POSTFIX, c);
     const log = async () => readFile(pf.logFile, 'utf8').catch(() => '');
     const out: Record<string, unknown> = {};
@@ -126,6 +132,7 @@ async function runPostfix(base: string, got: Sunk[]) {
       const id = ids[c.name]!;
       const final = c.name.startsWith('F') ? `${id}: sender delay notification` : `${id}: removed`;
       const ended = await until(async () => (await log()).includes(final), 30_000);
+      phase(`postfix case ${c.name}: ${ended ? 'ended' : 'NOT ended after 30 s'}`);
       const text = await log();
       const owed = new RegExp(`${id}: sender (non-delivery|delivery status|delay) notification`).test(text);
       if (owed) await until(async () => (await dsnOf(got, c)) !== null, 15_000);
@@ -135,6 +142,7 @@ async function runPostfix(base: string, got: Sunk[]) {
     return out;
   } finally {
     const [scmd, ...sargs] = pf.stopCommand;
+    phase('postfix stop');
     // Bounded: a `postfix stop` seen hanging in `postfix-script` (full suite, another Postfix running) must not
     // hold the whole inner run to its 180 s bound; the master is then stopped by its PID below.
     try { execFileSync(scmd!, sargs, { stdio: 'pipe', timeout: 20_000, killSignal: 'SIGKILL' }); } catch (err) { process.stderr.write(`postfix stop: ${String((err as { stderr?: unknown }).stderr ?? err)}\n`); }
@@ -162,6 +170,7 @@ async function runRelay(base: string, got: Sunk[]) {
   const relay = await startRelay(config, { deliverer, logger });
   try {
     const ids: Record<string, string> = {};
+    phase('relay up; submitting');
     for (const c of CASES) ids[c.name] = await submit(2625, c);
     const out: Record<string, unknown> = {};
     for (const c of CASES) {

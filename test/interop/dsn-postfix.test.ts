@@ -14,6 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CompactDsn } from './dsn-postfix-inner.ts';
+import { acquirePostfixLock } from '../fixtures/postfix-lock.ts';
 
 interface CaseResult { qid: string; ended: boolean; owed: boolean; dsn: CompactDsn | null; hop: { dsn?: unknown; rcptDsn: unknown[] } | null }
 type Side = Record<string, CaseResult> & { log?: string[] };
@@ -69,13 +70,15 @@ const FIELDS: Array<[string, (d: CompactDsn) => string | undefined]> = [
 describe('interop: DSNs of dane-relay and of Postfix for the same input', () => {
   let result: { postfix: Side; relay: Side } | undefined;
   let setupError: unknown;
+  let releaseLock: (() => void) | undefined;
   before(async () => {
     const missing = prerequisites();
     if (missing.length > 0) { setupError = new Error(`interop prerequisites missing: ${missing.join(', ')}`); return; }
     try {
+      releaseLock = await acquirePostfixLock();
       execFileSync('ip', ['netns', 'add', NS]);
       execFileSync('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-      result = await runInner(180_000);
+      result = await runInner(300_000);
     } catch (e) {
       setupError = e;
     }
@@ -88,6 +91,7 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
       for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
     } catch { /* not created */ }
     try { execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' }); } catch { /* not created */ }
+    releaseLock?.();
   });
 
   for (const name of CASES) {

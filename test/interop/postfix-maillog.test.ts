@@ -10,6 +10,7 @@
  *
  * Needs root, ip, nsd, unbound, ldnsutils and postfix (scripts/system-deps.sh).
  */
+import { acquirePostfixLock } from '../fixtures/postfix-lock.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -36,7 +37,8 @@ describe('tier 2: report over the maillog of a real Postfix delivering with DANE
   let report: ReportData | undefined;
   let setupError: unknown;
 
-  before(async () => { try { await setUp(); } catch (e) { setupError = e; } });
+  let releaseLock: (() => void) | undefined;
+  before(async () => { try { releaseLock = await acquirePostfixLock(); await setUp(); } catch (e) { setupError = e; } });
 
   async function setUp(): Promise<void> {
     const missing = interopPrerequisites(['postfix']);
@@ -80,6 +82,7 @@ describe('tier 2: report over the maillog of a real Postfix delivering with DANE
     await agent?.close();
     await lab?.down();
     if (resolvConfDir) await rm(resolvConfDir, { recursive: true, force: true });
+    releaseLock?.();
   });
 
   for (const s of SCENARIOS) {

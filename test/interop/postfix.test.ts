@@ -11,6 +11,7 @@
  * Needs root, ip, nsd, unbound, ldnsutils and postfix: when missing the suite
  * FAILS with the list (CI installs them with scripts/system-deps.sh).
  */
+import { acquirePostfixLock } from '../fixtures/postfix-lock.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -42,7 +43,8 @@ describe('tier 2: Postfix → dane-relay → MX, real Unbound/NSD, in a network 
   /** A set-up failure fails every test with its message (counted as failures, not cancellations). */
   let setupError: unknown;
 
-  before(async () => { try { await setUp(); } catch (e) { setupError = e; } });
+  let releaseLock: (() => void) | undefined;
+  before(async () => { try { releaseLock = await acquirePostfixLock(); await setUp(); } catch (e) { setupError = e; } });
 
   async function setUp(): Promise<void> {
     const missing = interopPrerequisites(['postfix']);
@@ -106,6 +108,7 @@ describe('tier 2: Postfix → dane-relay → MX, real Unbound/NSD, in a network 
     }
     await agent?.close();
     await lab?.down(); // kills the relay (tracked) and anything left in the namespace, by PID
+    releaseLock?.();
   });
 
   for (const s of SCENARIOS) {
