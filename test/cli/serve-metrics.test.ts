@@ -92,6 +92,21 @@ test('serve with metrics: counters follow a verified delivery; /healthz flips wh
     assert.equal(metricValue(text, 'dane_relay_queue_messages'), 0);
     assert.ok((metricValue(text, 'dane_relay_dns_lookups_total{type="TLSA",result="secure"}') ?? 0) >= 1, text);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    // SIGHUP: the delivery thread builds a new engine and keeps its DNS client, so a second message is
+    // delivered the same way and the counters go on from where they were (never backwards).
+    const queriesBefore = metricValue(text, 'dane_relay_dns_queries_sent_total') ?? 0;
+    relay.child.kill('SIGHUP');
+    await waitFor('reload', 10_000, () => relay.output().includes('configuration re-read'));
+    const again = await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'c@metrics.test', subject: 'after reload' });
+    assert.equal(again.kind, 'queued');
+    await waitFor('second delivery at the MX', 20_000, () => mx.messages().length === 2);
+    assert.equal(mx.messages()[1]?.secure, true);
+    await waitFor('sent counter after the reload', 10_000, async () => {
+      text = await (await fetch(`${base}/metrics`)).text();
+      return metricValue(text, 'dane_relay_recipients_total{status="sent"}') === 2;
+    });
+    assert.equal(metricValue(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}'), 2);
+    assert.ok((metricValue(text, 'dane_relay_dns_queries_sent_total') ?? 0) >= queriesBefore, 'DNS counters kept across the reload');
     resolver.setValidating(false);
     await waitFor('/healthz to report not ready', 10_000, async () => (await fetch(`${base}/healthz`)).status === 503);
     const body = (await (await fetch(`${base}/healthz`)).json()) as { failures: Record<string, string> };
