@@ -99,11 +99,12 @@ async function copyChecked(stream: SMTPServerDataStream, writer: MessageWriter, 
 /** The queue record of a stored message: envelope, DSN parameters, REQUIRETLS or TLS-Required: No. */
 function recordOf(session: SMTPServerSession, m: { id: string; sender: string; now: number; size: number; eightBit: boolean; headers: HeaderScanner }): QueueRecord {
   const eightBit = session.envelope.bodyType === '8bitmime' || m.eightBit;
-  const client = { address: session.remoteAddress, helo: session.hostNameAppearsAs || undefined, user: typeof session.user === 'string' ? session.user : undefined };
+  const helo = session.hostNameAppearsAs;
+  const client = { address: session.remoteAddress, ...(helo ? { helo } : {}), ...(typeof session.user === 'string' ? { user: session.user } : {}) };
   const requireTls = session.envelope.requireTLS === true;
   return newRecord({
     id: m.id, sender: m.sender, recipients: session.envelope.rcptTo.map(recipientDsn), receivedAt: m.now, size: m.size, smtputf8: session.envelope.smtpUtf8 === true, eightBit,
-    client: JSON.parse(JSON.stringify(client)), ...envelopeDsn(session.envelope),
+    client, ...envelopeDsn(session.envelope),
     // RFC 8689 §4.1: with REQUIRETLS the TLS-Required header field is ignored.
     ...(requireTls ? { requireTls } : m.headers.tlsRequiredNo() ? { tlsRequiredNo: true } : {}),
   });
