@@ -62,6 +62,8 @@ export function rcptDsnArgs(p: { notify?: string[]; orcpt?: string } | undefined
 /** nodemailer internals this adapter relies on (pinned by test/outbound/dsn-params.test.ts). */
 interface ConnInternals {
   _getDsnRcptToArgs(): string;
+  _createSendStream(callback: (err: Error | null, response?: string) => void): NodeJS.ReadableStream;
+  _socket?: { cork(): void; uncork(): void; destroyed: boolean } | false;
   _ehloLines?: unknown[];
   _recipientQueue?: string[];
   _supportedExtensions?: unknown;
@@ -107,6 +109,8 @@ export class SmtpSession {
 
   /** The NOTIFY/ORCPT of the transaction being sent (per recipient). */
   private rcptDsn: EnvelopeIn['recipientDsn'];
+  /** The message being sent is held in memory (its body and final dot go out in one write). */
+  private bodyInMemory = false;
 
   /** `connection`: the outbound connection number (smtp-session.ts), for the log. */
   constructor(private readonly conn: SMTPConnection, private readonly tap: SessionTap, readonly host: HostLabel, readonly connection = 0) {
@@ -119,6 +123,21 @@ export class SmtpSession {
       const queue = internals._recipientQueue;
       const rcpt = Array.isArray(queue) ? queue[queue.length - 1] : undefined;
       return this.offers('DSN') && rcpt !== undefined ? rcptDsnArgs(this.rcptDsn?.[rcpt]) : '';
+    };
+    // nodemailer writes a message body and its terminating "." in separate writes: two TLS records
+    // and two sends per message. For a body held in memory the socket is corked from the 354 (when
+    // nodemailer starts the body) to the next turn of the loop, so both leave in one record and one
+    // send (issue 15: 3 writes per message down to 2). Uncorked on the next turn whatever happens, so
+    // backpressure on a large body cannot hold it; a body streamed from the queue file is not corked.
+    const createSendStream = internals._createSendStream;
+    internals._createSendStream = (callback) => {
+      const stream = createSendStream.call(conn, callback);
+      const socket = internals._socket;
+      if (this.bodyInMemory && socket && !socket.destroyed) {
+        socket.cork();
+        setImmediate(() => socket.uncork());
+      }
+      return stream;
     };
   }
 
@@ -142,6 +161,7 @@ export class SmtpSession {
     this.uses++;
     this.cleanSince = null;
     this.rcptDsn = env.recipientDsn;
+    this.bodyInMemory = Buffer.isBuffer(body);
     const envelope = {
       from: env.sender === '' ? '' : env.sender, to: env.recipients, size: env.size, use8BitMime: env.eightBit,
       // nodemailer sends RET/ENVID only when the server offers DSN; the object also makes it call _getDsnRcptToArgs.

@@ -3,7 +3,8 @@
  * §4.1–§4.4) in one transaction, only to a server that offers DSN; and
  * REQUIRETLS (RFC 8689 §4.2.1): only to a DANE-verified host that offers it,
  * else the next host, and 5.7.30 once every host refused. Pins the nodemailer
- * internals session.ts relies on (`_getDsnRcptToArgs`, `_recipientQueue`).
+ * internals session.ts relies on (`_getDsnRcptToArgs`, `_recipientQueue`,
+ * `_createSendStream`).
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +65,9 @@ const withDsn = (d: DeliveryJob): DeliveryJob => ({
 describe('nodemailer contract (session.ts)', () => {
   test('SMTPConnection still builds RCPT TO arguments through _getDsnRcptToArgs', () => {
     assert.equal(typeof (SMTPConnection.prototype as unknown as Record<string, unknown>)._getDsnRcptToArgs, 'function');
+  });
+  test('SMTPConnection still starts a message body through _createSendStream (session.ts corks around it)', () => {
+    assert.equal(typeof (SMTPConnection.prototype as unknown as Record<string, unknown>)._createSendStream, 'function');
   });
   test('RFC 3461 §4: xtext encodes "+", "=", space and non-ASCII', () => {
     assert.equal(xtext('rfc822;a+b=c d@€.test'), 'rfc822;a+2Bb+3Dc+20d@+E2+82+AC.test');
