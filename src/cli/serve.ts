@@ -106,6 +106,7 @@ async function reload({ handle, dns, thread }: Running, flags: ServeFlags, logge
     logger.error({ event: 'reload-rejected', err: text }, `reload rejected, keeping the running configuration: ${text}`);
     return;
   }
+  if (config.delivery.engine_thread !== (thread !== undefined)) logger.warn({ event: 'reload' }, 'delivery.engine_thread changes take effect after a restart');
   try {
     const deliverer = await makeDeliverer(config, { logger, dns, startup: false, ...(thread ? { thread } : {}) });
     handle.reload(config, deliverer);
