@@ -7,30 +7,16 @@
 // missing or older than any file in src/ is not used: the sources run through
 // tsx instead, so tests that spawn this file never exercise a stale build. A
 // release install has no src/ and always runs dist/.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { distIsStale } from './dist-freshness.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const compiled = join(root, 'dist', 'cli', 'main.js');
 const source = join(root, 'src', 'cli', 'main.ts');
 
-function newestSourceMtime() {
-  const dir = join(root, 'src');
-  let newest = 0;
-  for (const name of readdirSync(dir, { recursive: true })) {
-    if (String(name).endsWith('.ts')) newest = Math.max(newest, statSync(join(dir, String(name))).mtimeMs);
-  }
-  return newest;
-}
-
-function useSource() {
-  if (!existsSync(source)) return false;
-  if (!existsSync(compiled)) return true;
-  return newestSourceMtime() > statSync(compiled).mtimeMs;
-}
-
-if (useSource()) {
+if (distIsStale(root)) {
   let register;
   try {
     ({ register } = await import('tsx/esm/api'));

@@ -19,11 +19,13 @@
  *   DANE results, skipped hosts, deliveries by status.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { distIsStale } from '../../bin/dist-freshness.js';
 
 const DANE_RELAY = fileURLToPath(new URL('../../bin/dane-relay.js', import.meta.url));
 
@@ -115,12 +117,7 @@ function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
  * of bench.ts on a stale dist/ stops here.
  */
 function assertBuilt(): void {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const built = join(root, 'dist', 'cli', 'main.js');
-  const newest = readdirSync(join(root, 'src'), { recursive: true })
-    .map(String).filter((n) => n.endsWith('.ts'))
-    .reduce((m, n) => Math.max(m, statSync(join(root, 'src', n)).mtimeMs), 0);
-  if (!existsSync(built) || newest > statSync(built).mtimeMs) throw new Error('dist/ is missing or older than src/: run `npm run build` (npm run bench does) so the release code is measured');
+  if (distIsStale(fileURLToPath(new URL('../../', import.meta.url)))) throw new Error('dist/ is missing or older than src/: run `npm run build` (npm run bench does) so the release code is measured');
 }
 
 /**

@@ -1,0 +1,2 @@
+/** See dist-freshness.js. */
+export function distIsStale(root: string): boolean;
