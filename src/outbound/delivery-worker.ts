@@ -41,16 +41,19 @@ const port = parentPort;
 const { config, observe, lastResort } = workerData as { config: RelayConfig; observe: boolean; lastResort: boolean };
 const post = (m: FromWorker): void => port.postMessage(m);
 
-/** A log event as a structured-clone-safe object (an `err` may hold what cannot be cloned). */
-function cloneable(fields: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Forwards a log event to the main thread's metrics. postMessage clones it once; only an event that
+ * cannot be cloned (an `err` holding a function, say) is sent as its JSON form instead.
+ */
+function forward(fields: Record<string, unknown>): void {
   try {
-    return structuredClone(fields);
+    post({ type: 'observe', fields });
   } catch {
-    return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+    post({ type: 'observe', fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown> });
   }
 }
 
-const logger = createLogger(config.log, undefined, observe ? (fields) => post({ type: 'observe', fields: cloneable(fields) }) : undefined, config.myhostname);
+const logger = createLogger(config.log, undefined, observe ? forward : undefined, config.myhostname);
 if (lastResort) installLastResortHandlers(logger);
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
