@@ -12,7 +12,7 @@ import { createDnsClient } from '../dns/index.ts';
 import { DnssecMonitor } from '../health/dnssec-guard.ts';
 import { queueFigures } from '../health/queue-probe.ts';
 import { spoolWritable } from '../health/spool-writable.ts';
-import { dnsClientOptions } from '../outbound/create-deliverer.ts';
+import { dnsClientOptions } from '../dns/from-config.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/http.ts';
 import type { RelayMetrics } from '../metrics/metrics.ts';
 import type { RelayHandle } from '../relay.ts';

@@ -31,7 +31,7 @@ import type { DnsClient } from '../dns/index.ts';
 import { sumDnsStats, type DnsClientStats } from '../dns/client.ts';
 import { startupDnssecCheck } from '../health/dnssec-guard.ts';
 import { createMetrics } from '../metrics/metrics.ts';
-import { buildDnsClient, createDeliverer } from '../outbound/create-deliverer.ts';
+import { buildDnsClient } from '../dns/from-config.ts';
 import { DeliveryThread } from '../outbound/delivery-thread.ts';
 import { startObservability } from './serve-observability.ts';
 import { installLastResortHandlers } from '../log/last-resort.ts';
@@ -62,6 +62,8 @@ type MakeDeliverer = (config: RelayConfig, deps: DelivererContext) => Promise<De
 async function defaultDeliverer(config: RelayConfig, deps: DelivererContext): Promise<Deliverer> {
   if (deps.startup) await startupDnssecCheck(config, deps.dns, deps.logger);
   if (deps.thread) return deps.thread.engine(config);
+  // Loaded only here: with the delivery thread, the listener's thread never loads the SMTP client, MTA-STS or TLSRPT.
+  const { createDeliverer } = await import('../outbound/create-deliverer.ts');
   return createDeliverer(config, { logger: deps.logger, dns: deps.dns });
 }
 

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
-import { buildDnsClient } from '../outbound/create-deliverer.ts';
+import { buildDnsClient } from '../dns/from-config.ts';
 import { prepareDailyReports } from '../tlsrpt/daily.ts';
 import { dayRange } from '../tlsrpt/report.ts';
 import { previousUtcDay, sendReportsForDay } from '../tlsrpt/run-send.ts';

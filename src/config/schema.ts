@@ -20,6 +20,7 @@ import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { hostname } from 'node:os';
 import { INSECURE_MX_POLICIES, TLS_LEVELS } from '../core/tls-level.ts';
+import { parseHostPort } from './host-port.ts';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -50,14 +51,6 @@ const cidr = z.string().refine((v) => ipaddr.isValidCIDR(v), { message: 'expecte
 
 /** `host:port` or `[v6]:port`. */
 const hostPort = z.string().refine((v) => parseHostPort(v) !== undefined, { message: 'expected HOST:PORT, e.g. 127.0.0.1:2525 or [::1]:2525' });
-
-/** Splits `127.0.0.1:2525` / `[::1]:2525` / `localhost:25`; undefined when malformed. */
-export function parseHostPort(value: string): { host: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:[\]\s]+):(\d{1,5})$/.exec(value);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  return port <= 65535 ? { host: m[1] ?? '', port } : undefined;
-}
 
 const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
 const path = z.string().min(1).nullable().default(null);

@@ -31,7 +31,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
-import { parseHostPort } from '../config/schema.ts';
+import { parseHostPort } from '../config/host-port.ts';
 import { readUsersFile, verifyPassword, type UserTable } from '../config/users-file.ts';
 import type { Spool } from '../queue/spool.ts';
 import { storeMessage } from './store-message.ts';

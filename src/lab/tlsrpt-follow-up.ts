@@ -18,7 +18,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { buildDnsClient } from '../outbound/create-deliverer.ts';
+import { buildDnsClient } from '../dns/from-config.ts';
 import { sendReportsForDay } from '../tlsrpt/run-send.ts';
 import { utcDay } from '../tlsrpt/store.ts';
 import { validateReport } from '../tlsrpt/validate.ts';

@@ -22,14 +22,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { parseHostPort } from '../config/schema.ts';
+import { parseHostPort } from '../config/host-port.ts';
 import type { SelfAddresses } from '../core/self-loop.ts';
 import type pino from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { configTables } from '../config/tables.ts';
 import { lookupPolicy } from '../config/tls-policy-map.ts';
 import type { DnsLookup } from '../core/dns-result.ts';
-import { createDnsClient, parseServerAddress, readSystemResolvConf, type DnsClient, type DnsClientOptions } from '../dns/index.ts';
+import type { DnsClient } from '../dns/index.ts';
+import { buildDnsClient } from '../dns/from-config.ts';
 import type { Deliverer } from '../queue/deliverer.ts';
 import { deliverJob, type EngineDeps } from './deliver.ts';
 import { deliveryOptionsFrom, type DeliveryOptions } from './options.ts';
@@ -47,24 +48,6 @@ export { openVerifiedSession, type OpenResult, type SessionSettings } from './sm
 
 async function readOptional(path: string | null): Promise<string | undefined> {
   return path === null ? undefined : readFile(path, 'utf8');
-}
-
-/** DNS client options from `config.dns`; resolvers empty → /etc/resolv.conf. */
-export async function dnsClientOptions(config: RelayConfig): Promise<DnsClientOptions> {
-  const d = config.dns;
-  const servers = d.resolvers.length > 0 ? d.resolvers.map(parseServerAddress) : (await readSystemResolvConf()).servers;
-  return {
-    servers, trustedNetworks: [...d.trusted_resolvers], timeoutMs: d.timeout, attempts: d.attempts,
-    cache: {
-      maxEntries: d.cache.max_entries, maxTtlSeconds: d.cache.max_ttl / 1000,
-      failureTtlSeconds: d.cache.failure_ttl / 1000, negativeMaxTtlSeconds: d.cache.negative_max_ttl / 1000,
-    },
-  };
-}
-
-/** DNS client from `config.dns`. */
-export async function buildDnsClient(config: RelayConfig): Promise<DnsClient> {
-  return createDnsClient(await dnsClientOptions(config));
 }
 
 /** The relay's own listeners (`listen`) and the machine's addresses: a next hop among them loops (5.4.6). */

@@ -33,7 +33,8 @@ import type { DnsClient } from '../dns/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { installLastResortHandlers } from '../log/last-resort.ts';
 import type { Deliverer, DeliveryJob } from '../queue/deliverer.ts';
-import { buildDnsClient, createDeliverer } from './create-deliverer.ts';
+import { buildDnsClient } from '../dns/from-config.ts';
+import { createDeliverer } from './create-deliverer.ts';
 import type { FromWorker, ToWorker, WireJob } from './delivery-thread.ts';
 
 if (!parentPort) throw new Error('delivery-worker runs only as a worker thread');

@@ -22,7 +22,8 @@
  *   refused, state file, alert failed).
  */
 import type { RelayConfig } from '../../config/schema.ts';
-import { buildDnsClient, buildSessionSettings, dnsClientOptions } from '../../outbound/create-deliverer.ts';
+import { buildDnsClient, dnsClientOptions } from '../../dns/from-config.ts';
+import { buildSessionSettings } from '../../outbound/create-deliverer.ts';
 import type { DnsClient } from '../../dns/index.ts';
 import type { TlsLevel } from '../../core/tls-level.ts';
 import { checkConfig } from '../check/run.ts';

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { generateTlsa, type GenerateResult } from './generate.ts';
 import { certInfo, parsePemChain, type CertInfo } from './pem.ts';
 import { fetchPresentedChain } from './starttls-chain.ts';
+import { parseHostPort } from '../../config/host-port.ts';
 
 export interface ToolIo { stdout: (s: string) => void; stderr: (s: string) => void; now: () => Date }
 
@@ -29,14 +30,6 @@ export interface GenerateCliOptions {
   ehlo?: string;
 }
 
-/** `HOST:PORT` or `[v6]:PORT`. */
-export function parseHostPort(value: string): { host: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:\s]+):(\d+)$/.exec(value);
-  const port = Number(m?.[2]);
-  if (!m || !m[1] || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { host: m[1], port };
-}
-
 async function loadChain(opts: GenerateCliOptions): Promise<{ chain: CertInfo[] } | { error: string }> {
   if (opts.certFile !== undefined) {
     let text: string;
@@ -49,7 +42,7 @@ async function loadChain(opts: GenerateCliOptions): Promise<{ chain: CertInfo[] 
     return 'error' in parsed ? { error: `${opts.certFile}: ${parsed.error}` } : parsed;
   }
   const target = parseHostPort(opts.connect ?? '');
-  if (!target) return { error: `--connect wants HOST:PORT, got "${opts.connect ?? ''}"` };
+  if (!target || target.port === 0) return { error: `--connect wants HOST:PORT, got "${opts.connect ?? ''}"` };
   if (opts.starttls !== undefined && opts.starttls !== 'smtp') return { error: `--starttls supports only "smtp", got "${opts.starttls}"` };
   const r = await fetchPresentedChain({
     ...target, starttls: opts.starttls === 'smtp' ? 'smtp' : 'none', servername: opts.host ?? target.host,

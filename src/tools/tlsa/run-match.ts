@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.ts';
 import { normaliseName } from '../../core/reference-names.ts';
 import { DnsConfigError, type DnsClient } from '../../dns/index.ts';
-import { buildDnsClient } from '../../outbound/create-deliverer.ts';
+import { buildDnsClient } from '../../dns/from-config.ts';
 import { lookupTlsa, tlsaOwner, type TlsaLookupOutcome } from './lookup.ts';
 import { matchChain, type MatchResult, type TlsaInput } from './match.ts';
 import { parsePemChain, type CertInfo } from './pem.ts';
