@@ -6,7 +6,8 @@
  * - `createQueueFile`: a writer for a new file at `tmp` (with its inode
  *   number): `write` buffers and writes content in batches,
  *   `finish(record)` appends record + trailer in the same write as the last
- *   batch and fsyncs the file. The caller then renames it into place.
+ *   batch (synchronous: under 64 KiB into the page cache) and fsyncs the
+ *   file. The caller then renames it into place.
  *   `discard` closes and unlinks it.
  * - `rewriteQueueFile`: a copy of `src` with a new record, fsynced at `tmp`
  *   (content copied from `src`, which must hold at least `record.size`
@@ -16,7 +17,7 @@
  *   those, other I/O errors are thrown).
  * - `readContent`: up to `limit` bytes of a file's content.
  */
-import { close as closeCb, closeSync, fstatSync, fsync as fsyncCb, open as openCb, unlink as unlinkCb, write as writeCb } from 'node:fs';
+import { close as closeCb, closeSync, fstatSync, fsync as fsyncCb, open as openCb, unlink as unlinkCb, write as writeCb, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkRecord, encodeTail, parseTrailer, TRAILER_MAX } from './queue-file.ts';
@@ -74,11 +75,15 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
     closed = true;
     closeSync(fd);
   };
-  const flush = async (extra?: Buffer): Promise<void> => {
+  const take = (extra?: Buffer): Buffer => {
     if (extra) pending.push(extra);
     const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
     pending = [];
     pendingBytes = 0;
+    return data;
+  };
+  const flush = async (): Promise<void> => {
+    const data = take();
     for (let off = 0; off < data.length; ) off += await writeP(fd, data, off, data.length - off);
   };
   return {
@@ -91,7 +96,15 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
     },
     finish: async (record) => {
       if (record.size !== written) throw new Error(`record size ${record.size} but ${written} bytes of content written`);
-      await flush(encodeTail(record));
+      // The last batch (under WRITE_BATCH bytes plus the record: for most
+      // messages the whole file) is written in place: a write(2) of that size
+      // only copies into the page cache (6-8 us of CPU here), far less than a
+      // round trip through the thread pool; the fsync that follows is where
+      // the disk is waited for, and it stays off this thread. Batches before
+      // it (large messages) still go through the pool, so a writeback
+      // throttle cannot hold the event loop for a whole message.
+      const data = take(encodeTail(record));
+      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
       await fsyncP(fd);
       close();
     },

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.ts';
 import { InboundServer } from '../../src/inbound/server.ts';
-import type { Spool } from '../../src/queue/spool.ts';
+import { Spool } from '../../src/queue/spool.ts';
 import { tempSpool } from '../queue/helpers.ts';
 
 export interface InboundCtx {
@@ -22,8 +22,9 @@ export interface InboundCtx {
   reconfigure: (overrides: Record<string, unknown>) => void;
 }
 
-export async function withInbound(overrides: Record<string, unknown>, fn: (ctx: InboundCtx) => Promise<void>): Promise<void> {
-  const { spool, dir, cleanup } = await tempSpool();
+/** `spoolDir`: the spool's root (default: a fresh temp directory, removed at the end). */
+export async function withInbound(overrides: Record<string, unknown>, fn: (ctx: InboundCtx) => Promise<void>, spoolDir?: string): Promise<void> {
+  const { spool, dir, cleanup } = spoolDir ? { spool: await Spool.open(spoolDir), dir: spoolDir, cleanup: async () => undefined } : await tempSpool();
   const build = (o: Record<string, unknown>) => parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test', ...o });
   const events: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -39,6 +40,7 @@ export async function withInbound(overrides: Record<string, unknown>, fn: (ctx: 
     await fn({ port: addr?.port ?? 0, spool, server, queued, events, reconfigure: (o) => server.reload(build(o)) });
   } finally {
     await server.close(100);
+    await spool.close();
     await cleanup();
   }
 }
