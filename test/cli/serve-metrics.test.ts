@@ -2,8 +2,10 @@
  * `dane-relay serve` end to end with metrics on: a verified delivery through
  * the lab resolver moves the Prometheus counters as it implies, `/healthz`
  * flips to not-ready when the resolver stops validating (C6), SIGTERM exits 0;
- * and a relay configured for DANE refuses to start behind a resolver that
- * does not validate.
+ * the same with the delivery engine in the main thread
+ * (`delivery.engine_thread: false`, whose engine module is loaded only
+ * then); and a relay configured for DANE refuses to start behind a resolver
+ * that does not validate.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,6 +113,42 @@ test('serve with metrics: counters follow a verified delivery; /healthz flips wh
     await waitFor('/healthz to report not ready', 10_000, async () => (await fetch(`${base}/healthz`)).status === 503);
     const body = (await (await fetch(`${base}/healthz`)).json()) as { failures: Record<string, string> };
     assert.match(body.failures['dnssec'] ?? '', /not validated/);
+    relay.child.kill('SIGTERM');
+    assert.equal(await relay.exit, 0);
+  } finally {
+    relay.child.kill('SIGKILL');
+    await mx.close();
+    await resolver.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve with delivery.engine_thread: false: the engine runs in the main thread (loaded only then), delivers over Verified TLS, and again after SIGHUP', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dr-nothread-'));
+  const { mx, resolver } = await labWorld();
+  const [relayPort, metricsPort] = [await freePort(), await freePort()];
+  const configFile = join(dir, 'relay.yaml');
+  await writeFile(configFile, [
+    `listen: ["127.0.0.1:${relayPort}"]`, `spool: ${join(dir, 'spool')}`, 'myhostname: relay.metrics.test',
+    'dns:', `  resolvers: ["${resolver.address}"]`,
+    'delivery:', `  port: ${mx.port}`, '  engine_thread: false',
+    'metrics:', `  listen: "127.0.0.1:${metricsPort}"`, '',
+  ].join('\n'));
+  const relay = startServe(configFile);
+  const verified = async (n: number): Promise<void> => waitFor(`${n} Verified session(s)`, 10_000, async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return metricValue(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}') === n;
+  });
+  try {
+    await waitFor('relay start', 20_000, () => relay.output().includes('daemon started'));
+    assert.equal((await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'b@metrics.test', subject: 'no thread' })).kind, 'queued');
+    await waitFor('delivery at the MX', 20_000, () => mx.messages().length === 1);
+    await verified(1);
+    relay.child.kill('SIGHUP');
+    await waitFor('reload', 10_000, () => relay.output().includes('configuration re-read'));
+    assert.equal((await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'c@metrics.test', subject: 'no thread, reloaded' })).kind, 'queued');
+    await waitFor('second delivery at the MX', 20_000, () => mx.messages().length === 2);
+    await verified(2);
     relay.child.kill('SIGTERM');
     assert.equal(await relay.exit, 0);
   } finally {
