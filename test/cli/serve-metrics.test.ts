@@ -65,19 +65,39 @@ async function labWorld() {
   return { mx, resolver };
 }
 
-test('serve with metrics: counters follow a verified delivery; /healthz flips when DNSSEC validation stops (C6)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dr-metrics-'));
+interface Served {
+  relay: ReturnType<typeof startServe>;
+  mx: Awaited<ReturnType<typeof labWorld>>['mx'];
+  resolver: Awaited<ReturnType<typeof labWorld>>['resolver'];
+  relayPort: number;
+  metricsPort: number;
+}
+
+/** `serve` with metrics on, in front of the lab world (`delivery` lines added to its section); everything is stopped and removed after `fn`. */
+async function withServe(delivery: string[], fn: (s: Served) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dr-serve-'));
   const { mx, resolver } = await labWorld();
   const [relayPort, metricsPort] = [await freePort(), await freePort()];
   const configFile = join(dir, 'relay.yaml');
   await writeFile(configFile, [
     `listen: ["127.0.0.1:${relayPort}"]`, `spool: ${join(dir, 'spool')}`, 'myhostname: relay.metrics.test',
     'dns:', `  resolvers: ["${resolver.address}"]`,
-    'delivery:', `  port: ${mx.port}`,
+    'delivery:', `  port: ${mx.port}`, ...delivery,
     'metrics:', `  listen: "127.0.0.1:${metricsPort}"`, '  health_interval: 1s', '',
   ].join('\n'));
   const relay = startServe(configFile);
   try {
+    await fn({ relay, mx, resolver, relayPort, metricsPort });
+  } finally {
+    relay.child.kill('SIGKILL');
+    await mx.close();
+    await resolver.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('serve with metrics: counters follow a verified delivery; /healthz flips when DNSSEC validation stops (C6)', async () => {
+  await withServe([], async ({ relay, mx, resolver, relayPort, metricsPort }) => {
     await waitFor('relay start', 20_000, () => relay.output().includes('daemon started'));
     const sent = await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'b@metrics.test', subject: 'metrics' });
     assert.equal(sent.kind, 'queued');
@@ -115,31 +135,15 @@ test('serve with metrics: counters follow a verified delivery; /healthz flips wh
     assert.match(body.failures['dnssec'] ?? '', /not validated/);
     relay.child.kill('SIGTERM');
     assert.equal(await relay.exit, 0);
-  } finally {
-    relay.child.kill('SIGKILL');
-    await mx.close();
-    await resolver.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('serve with delivery.engine_thread: false: the engine runs in the main thread (loaded only then), delivers over Verified TLS, and again after SIGHUP', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dr-nothread-'));
-  const { mx, resolver } = await labWorld();
-  const [relayPort, metricsPort] = [await freePort(), await freePort()];
-  const configFile = join(dir, 'relay.yaml');
-  await writeFile(configFile, [
-    `listen: ["127.0.0.1:${relayPort}"]`, `spool: ${join(dir, 'spool')}`, 'myhostname: relay.metrics.test',
-    'dns:', `  resolvers: ["${resolver.address}"]`,
-    'delivery:', `  port: ${mx.port}`, '  engine_thread: false',
-    'metrics:', `  listen: "127.0.0.1:${metricsPort}"`, '',
-  ].join('\n'));
-  const relay = startServe(configFile);
-  const verified = async (n: number): Promise<void> => waitFor(`${n} Verified session(s)`, 10_000, async () => {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    return metricValue(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}') === n;
-  });
-  try {
+  await withServe(['  engine_thread: false'], async ({ relay, mx, relayPort, metricsPort }) => {
+    const verified = async (n: number): Promise<void> => waitFor(`${n} Verified session(s)`, 10_000, async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return metricValue(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}') === n;
+    });
     await waitFor('relay start', 20_000, () => relay.output().includes('daemon started'));
     assert.equal((await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'b@metrics.test', subject: 'no thread' })).kind, 'queued');
     await waitFor('delivery at the MX', 20_000, () => mx.messages().length === 1);
@@ -151,12 +155,7 @@ test('serve with delivery.engine_thread: false: the engine runs in the main thre
     await verified(2);
     relay.child.kill('SIGTERM');
     assert.equal(await relay.exit, 0);
-  } finally {
-    relay.child.kill('SIGKILL');
-    await mx.close();
-    await resolver.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('C6: serve refuses to start with DANE configured behind a resolver that does not validate', async () => {
