@@ -22,7 +22,7 @@ import { startLabResolver, type LabResolver } from '../../src/lab/lab-resolver.t
 import { startMxServer, type MxServer } from '../../src/lab/mx-server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { DeliveryThread } from '../../src/outbound/delivery-thread.ts';
-import type { DeliveryJob } from '../../src/queue/deliverer.ts';
+import type { Deliverer, DeliveryJob } from '../../src/queue/deliverer.ts';
 
 const BODY = 'From: a@src.test\r\nTo: b@thread.test\r\nSubject: thread\r\n\r\nhello from the delivery thread\r\n';
 
@@ -74,10 +74,19 @@ describe('delivery thread', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('delivers an in-memory body and a body read from its queue file, both over Verified DANE TLS', async () => {
+  /** A thread with one engine built from `config`, closed (which ends the thread) however `fn` ends. */
+  async function withEngine(fn: (engine: Deliverer, thread: DeliveryThread) => Promise<void>): Promise<void> {
     const thread = new DeliveryThread(config, { logger: silentLogger() });
     const engine = await thread.engine(config);
     try {
+      await fn(engine, thread);
+    } finally {
+      await engine.close();
+    }
+  }
+
+  test('delivers an in-memory body and a body read from its queue file, both over Verified DANE TLS', async () => {
+    await withEngine(async (engine) => {
       mx.reset();
       const [first] = await engine.deliver(job('1A0000000000000001', 'thread.test'));
       assert.equal(first?.status, 'sent', first?.diagnostic);
@@ -91,29 +100,21 @@ describe('delivery thread', () => {
         assert.equal(m.secure, true);
         assert.match(m.data, /hello from the delivery thread/);
       }
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   test('the thread runs the same engine: a certificate that does not match the TLSA records is refused, never sent', async () => {
-    const thread = new DeliveryThread(config, { logger: silentLogger() });
-    const engine = await thread.engine(config);
-    try {
+    await withEngine(async (engine) => {
       impostor.reset();
       const [o] = await engine.deliver(job('1A0000000000000003', 'impostor.test'));
       assert.equal(o?.status, 'deferred');
       assert.match(o?.diagnostic ?? '', /TLSA|certificate|verif/i);
       assert.equal(impostor.messages().length, 0);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   test('a thread that dies with a job in flight rejects that job; the next job runs in a new thread', async () => {
-    const thread = new DeliveryThread(config, { logger: silentLogger() });
-    const engine = await thread.engine(config);
-    try {
+    await withEngine(async (engine, thread) => {
       const inFlight = engine.deliver(job('1A0000000000000004', 'thread.test'));
       await (thread as unknown as { worker: Worker }).worker.terminate();
       await assert.rejects(inFlight, /delivery thread exited/);
@@ -121,9 +122,7 @@ describe('delivery thread', () => {
       const [o] = await engine.deliver(job('1A0000000000000005', 'thread.test'));
       assert.equal(o?.status, 'sent', o?.diagnostic);
       assert.equal(mx.messages().length, 1);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   test('a reload builds its engine in the same thread; an engine that cannot be built says why', async () => {
