@@ -12,10 +12,13 @@
  * unusable log file (a configuration error). `reopenLogFile` reopens
  * `log.file` by name (after logrotate renamed it; `serve` calls it on
  * SIGHUP, as nginx and Postfix's postlogd do); for stdout it does nothing.
+ * Files are written line by line as each call returns, and a full disk
+ * never makes a log call throw (append-file.ts).
  */
 import { fstatSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
+import { AppendFile } from './append-file.ts';
 import { renderPostfixLines, type PostfixFormatOptions } from './postfix-format.ts';
 
 export type { Logger } from 'pino';
@@ -35,9 +38,9 @@ export function createLogger(config: RelayConfig['log'], name = 'dane-relay', on
   const options = { name, level: config.level, timestamp: pino.stdTimeFunctions.isoTime, ...(hooks ? { hooks } : {}) };
   const stdout = config.file === null ? pino.destination(1) : undefined;
   // Under systemd, stdout lines carry their journald priority (sd-daemon `<N>` prefix).
-  const main = stdout ? (stdoutIsJournal() ? journalStream(stdout) : stdout) : fileDestination(config.file ?? '', false);
+  const main = stdout ? (stdoutIsJournal() ? journalStream(stdout) : stdout) : new AppendFile(config.file ?? '');
   if (config.format === 'json' && config.maillog === null) return pino(options, main);
-  return pino(options, destinations(config, hostname, main, false));
+  return pino(options, destinations(config, hostname, main));
 }
 
 /** syslog priority of a pino level (journald reads a leading `<N>` on each stdout line). */
@@ -73,16 +76,12 @@ function jsonLevel(line: string): number {
   return p ? { warning: 40, error: 50, fatal: 60, panic: 60 }[p[1] as 'warning'] : 30;
 }
 
-function fileDestination(file: string, sync: boolean): DestinationStream & Reopenable {
-  return pino.destination({ dest: file, mkdir: true, sync });
-}
-
 /** The main destination in `log.format`, plus the Postfix-format `log.maillog` when set. */
-function destinations(config: RelayConfig['log'], hostname: string, main: DestinationStream | undefined, sync: boolean): DestinationStream {
+function destinations(config: RelayConfig['log'], hostname: string, main: DestinationStream | undefined): DestinationStream {
   const opts: PostfixFormatOptions = { hostname, tlsFeatureStatus: config.tls_feature_status };
   const streams: DestinationStream[] = [];
   if (main) streams.push(config.format === 'postfix' ? postfixStream(main, opts) : main);
-  if (config.maillog !== null) streams.push(postfixStream(fileDestination(config.maillog, sync), opts));
+  if (config.maillog !== null) streams.push(postfixStream(new AppendFile(config.maillog), opts));
   return pino.multistream(streams.map((stream) => ({ stream, level: config.level })));
 }
 
@@ -134,5 +133,5 @@ export function reopenLogFile(logger: Logger): void {
 export function adminLogger(config: RelayConfig['log'], hostname = 'localhost'): Logger | undefined {
   if (config.file === null && config.maillog === null) return undefined;
   const options = { name: 'dane-relay/postsuper', level: config.level, timestamp: pino.stdTimeFunctions.isoTime };
-  return pino(options, destinations(config, hostname, config.file === null ? undefined : fileDestination(config.file, true), true));
+  return pino(options, destinations(config, hostname, config.file === null ? undefined : new AppendFile(config.file)));
 }

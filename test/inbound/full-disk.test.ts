@@ -10,34 +10,17 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
+import { mountTmpfs, tmpfsSkip, type Tmpfs } from '../fixtures/tmpfs.ts';
 import { withInbound } from './helpers.ts';
 
-const skip = process.getuid?.() !== 0 ? 'needs root (mounts a tmpfs)' : false;
-
-let mnt = '';
+let disk: Tmpfs | undefined;
 before(async () => {
-  if (skip) return;
-  mnt = await mkdtemp(join(tmpdir(), 'dane-relay-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', mnt]);
+  if (!tmpfsSkip) disk = await mountTmpfs();
 });
-after(async () => {
-  if (!mnt) return;
-  execFileSync('umount', [mnt]);
-  await rm(mnt, { recursive: true, force: true });
-});
-
-/** Fills the filesystem with one file until `leave` bytes are free; returns its path. */
-async function fill(leave: number): Promise<string> {
-  const filler = join(mnt, 'filler');
-  const s = await statfs(mnt);
-  await writeFile(filler, Buffer.alloc(Number(s.bavail) * Number(s.bsize) - leave));
-  return filler;
-}
+after(async () => disk?.unmount());
 
 /** About `bytes` of body in 78-byte lines. */
 function lines(bytes: number): string {
@@ -54,10 +37,10 @@ async function session(port: number, body: string): Promise<string> {
   }
 }
 
-describe('a full disk under the spool', { skip }, () => {
+describe('a full disk under the spool', { skip: tmpfsSkip }, () => {
   test('ENOSPC in the last write and in an earlier batch: 451 4.3.0, nothing left behind, the next message after space is freed gets 250', async () => {
     await withInbound({}, async ({ port, spool, queued, events }) => {
-      const filler = await fill(8192);
+      const filler = await (disk as Tmpfs).fill(8192);
       const lastWrite = simpleMessage('last write', lines(30_000)); // under one batch: the in-place final write fails
       const earlyBatch = simpleMessage('early batch', lines(200_000)); // the first 64 KiB batch fails in the pool
       for (const body of [lastWrite, earlyBatch]) {
@@ -71,6 +54,6 @@ describe('a full disk under the spool', { skip }, () => {
       assert.match(await session(port, lastWrite), /^250 2\.0\.0 Ok: queued as /);
       assert.equal(queued.length, 1);
       assert.deepEqual(await spool.list('incoming'), queued);
-    }, join(mnt, 'spool'));
+    }, join((disk as Tmpfs).dir, 'spool'));
   });
 });
