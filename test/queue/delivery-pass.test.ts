@@ -4,9 +4,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import pino from 'pino';
-import type { Spool } from '../../src/queue/spool.ts';
+import { Spool } from '../../src/queue/spool.ts';
 import { DeliveryPass, type PassContext } from '../../src/queue/delivery-pass.ts';
+import { mountTmpfs, tmpfsSkip, type Tmpfs } from '../fixtures/tmpfs.ts';
 import { DEFER, REJECT, SENT, settings, storeMessage, tempSpool } from './helpers.ts';
 
 const NOW = 1_700_000_000_000;
@@ -69,5 +72,47 @@ describe('delivery pass', () => {
 
   test('a message gone before activation gives no pass', async () => {
     assert.equal(await DeliveryPass.open(ctx, 'NOSUCHID', 'incoming'), undefined);
+  });
+});
+
+describe('delivery pass on a full disk (non-negotiable 7; 1 MiB tmpfs, root only)', { skip: tmpfsSkip }, () => {
+  let disk: Tmpfs; let spool: Spool;
+  before(async () => {
+    disk = await mountTmpfs();
+    spool = await Spool.open(join(disk.dir, 'spool'));
+  });
+  after(async () => {
+    await spool.close();
+    await disk.unmount();
+  });
+
+  test('a record that cannot be rewritten ends the pass in a retry from active/ with the old record: nothing lost, no half file left; with space back it defers', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (l: string) => void lines.push(l) });
+    const ctx = (): PassContext => ({ spool, logger, settings: settings(), notify: () => undefined });
+    const id = await storeMessage(spool, 'a@src.test', ['x@one.test', 'z@two.test'], { now: NOW, body: `Subject: big\r\n\r\n${'y'.repeat(76).concat('\r\n').repeat(300)}` });
+    const filler = await disk.fill(0);
+    const pass = await DeliveryPass.open(ctx, id, 'incoming');
+    assert.ok(pass, 'activation is a rename: it needs no space');
+    const [one, two] = pass.jobs();
+    assert.ok(one && two);
+    assert.equal(await pass.complete(one, [{ recipient: 'x@one.test', ...SENT }], NOW), null);
+    const end = await pass.complete(two, [{ recipient: 'z@two.test', ...DEFER }], NOW);
+    assert.deepEqual(end, { kind: 'retry', dir: 'active', due: NOW + settings().minBackoffMs });
+    assert.match(lines.join(''), /cannot update queue file: .*ENOSPC/);
+    assert.deepEqual(await readdir(join(disk.dir, 'spool', 'tmp')), [], 'the failed copy was removed');
+    const kept = await spool.readRecord('active', id);
+    assert.equal(kept.kind, 'ok');
+    assert.deepEqual(kept.kind === 'ok' && kept.record.recipients.map((r) => r.status), ['pending', 'pending'], 'the file still holds the message for both: x may get it twice, never zero times');
+
+    await rm(filler);
+    const again = await DeliveryPass.open(ctx, id, 'active');
+    assert.ok(again);
+    const jobs = again.jobs();
+    assert.deepEqual(jobs.map((j) => j.recipients), [['x@one.test'], ['z@two.test']]);
+    let last = null;
+    for (const job of jobs) last = await again.complete(job, job.recipients.map((recipient) => ({ recipient, ...DEFER })), NOW);
+    assert.equal(last?.kind, 'deferred');
+    assert.equal(await spool.locate(id), 'deferred');
   });
 });
