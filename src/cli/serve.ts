@@ -8,8 +8,9 @@
  *
  * Signals: SIGTERM / SIGINT stop accepting, let in-flight deliveries finish
  * within 10 s (`--grace`), exit 0 with everything unfinished still queued.
- * SIGHUP first reopens `log.file` by name (log rotation: logrotate renames
- * the file, then signals; config/logrotate/dane-relay), then re-reads the
+ * SIGHUP first reopens `log.file` and `log.maillog` by name, in both
+ * threads (log rotation: logrotate renames the files, then signals;
+ * config/logrotate/dane-relay), then re-reads the
  * same file with the same flags: a bad new config is
  * logged and the old one kept; a good one is applied (relay.reload) with a
  * fresh delivery engine built from it (the DNS client and the metrics
@@ -95,6 +96,7 @@ function installSignals(run: Running, flags: ServeFlags, logger: Logger, makeDel
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     reopenLogFile(logger);
+    run.thread?.reopenLog();
     void reload(run, flags, logger, makeDeliverer);
   });
 }

@@ -49,6 +49,7 @@ export type WireJob = Omit<DeliveryJob, 'openBody'> & { body?: Uint8Array };
 export type ToWorker =
   | { type: 'engine'; id: number; config: RelayConfig }
   | { type: 'close-engine'; id: number }
+  | { type: 'reopen-log' }
   | { type: 'deliver'; seq: number; engine: number; job: WireJob };
 
 export type FromWorker =
@@ -133,6 +134,14 @@ export class DeliveryThread {
     this.engines.clear();
     const w = this.worker ?? (await this.starting?.catch(() => undefined));
     await w?.terminate();
+  }
+
+  /**
+   * Has the thread reopen its log files by name, as the listener's thread does on SIGHUP
+   * (logrotate renamed them); a thread that starts later opens them by name anyway.
+   */
+  reopenLog(): void {
+    this.worker?.postMessage({ type: 'reopen-log' } satisfies ToWorker);
   }
 
   /** The thread's DNS client counters, as of its last reply (with `observe` only). */

@@ -18,6 +18,9 @@
  * - `close-engine`: closes it (QUIT to its pooled sessions); after the last
  *   one, closes the DNS client, flushes the log, posts `engine-closed` and
  *   ends.
+ * - `reopen-log`: reopens its log files by name (SIGHUP after logrotate:
+ *   without it, this thread's lines, the deliveries, kept going to the
+ *   renamed file).
  * - With `workerData.lastResort`, the `serve` command's last-resort
  *   handlers log an escaped exception and the thread goes on.
  * - With `workerData.observe`, every log event object is also posted as
@@ -30,7 +33,7 @@ import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RelayConfig } from '../config/schema.ts';
 import type { DnsClient } from '../dns/index.ts';
-import { createLogger } from '../log/logger.ts';
+import { createLogger, reopenLogFile } from '../log/logger.ts';
 import { installLastResortHandlers } from '../log/last-resort.ts';
 import type { Deliverer, DeliveryJob } from '../queue/deliverer.ts';
 import { buildDnsClient } from '../dns/from-config.ts';
@@ -99,6 +102,8 @@ function serve(dns: DnsClient): void {
         },
         (err: unknown) => post({ type: 'engine-failed', id: m.id, message: reason(err) }),
       );
+    } else if (m.type === 'reopen-log') {
+      reopenLogFile(logger);
     } else if (m.type === 'close-engine') {
       const engine = engines.get(m.id);
       engines.delete(m.id);

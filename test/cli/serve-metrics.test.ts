@@ -1,6 +1,8 @@
 /**
  * `dane-relay serve` end to end with metrics on: a verified delivery through
- * the lab resolver moves the Prometheus counters as it implies, `/healthz`
+ * the lab resolver moves the Prometheus counters as it implies, SIGHUP
+ * reopens the renamed `log.maillog` in both threads (the delivery thread's
+ * `status=sent` lines land in the new file), `/healthz`
  * flips to not-ready when the resolver stops validating (C6), SIGTERM exits 0;
  * the same with the delivery engine in the main thread
  * (`delivery.engine_thread: false`, whose engine module is loaded only
@@ -10,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +73,8 @@ interface Served {
   resolver: Awaited<ReturnType<typeof labWorld>>['resolver'];
   relayPort: number;
   metricsPort: number;
+  /** `log.maillog` (Postfix-format lines; the JSON log stays on stdout). */
+  maillog: string;
 }
 
 /** `serve` with metrics on, in front of the lab world (`delivery` lines added to its section); everything is stopped and removed after `fn`. */
@@ -83,11 +87,12 @@ async function withServe(delivery: string[], fn: (s: Served) => Promise<void>): 
     `listen: ["127.0.0.1:${relayPort}"]`, `spool: ${join(dir, 'spool')}`, 'myhostname: relay.metrics.test',
     'dns:', `  resolvers: ["${resolver.address}"]`,
     'delivery:', `  port: ${mx.port}`, ...delivery,
-    'metrics:', `  listen: "127.0.0.1:${metricsPort}"`, '  health_interval: 1s', '',
+    'metrics:', `  listen: "127.0.0.1:${metricsPort}"`, '  health_interval: 1s',
+    'log:', `  maillog: ${join(dir, 'maillog')}`, '',
   ].join('\n'));
   const relay = startServe(configFile);
   try {
-    await fn({ relay, mx, resolver, relayPort, metricsPort });
+    await fn({ relay, mx, resolver, relayPort, metricsPort, maillog: join(dir, 'maillog') });
   } finally {
     relay.child.kill('SIGKILL');
     await mx.close();
@@ -97,7 +102,7 @@ async function withServe(delivery: string[], fn: (s: Served) => Promise<void>): 
 }
 
 test('serve with metrics: counters follow a verified delivery; /healthz flips when DNSSEC validation stops (C6)', async () => {
-  await withServe([], async ({ relay, mx, resolver, relayPort, metricsPort }) => {
+  await withServe([], async ({ relay, mx, resolver, relayPort, metricsPort, maillog }) => {
     await waitFor('relay start', 20_000, () => relay.output().includes('daemon started'));
     const sent = await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'b@metrics.test', subject: 'metrics' });
     assert.equal(sent.kind, 'queued');
@@ -117,6 +122,9 @@ test('serve with metrics: counters follow a verified delivery; /healthz flips wh
     // SIGHUP: the delivery thread builds a new engine and keeps its DNS client, so a second message is
     // delivered the same way and the counters go on from where they were (never backwards).
     const queriesBefore = metricValue(text, 'dane_relay_dns_queries_sent_total') ?? 0;
+    // logrotate renames, then signals: both threads reopen log.maillog by name.
+    await waitFor('the first delivery in the maillog', 10_000, async () => /to=<b@metrics\.test>.*status=sent/.test(await readFile(maillog, 'utf8')));
+    await rename(maillog, `${maillog}.1`);
     relay.child.kill('SIGHUP');
     await waitFor('reload', 10_000, () => relay.output().includes('configuration re-read'));
     const again = await submitMessage({ host: '127.0.0.1', port: relayPort, from: 'a@relay.metrics.test', to: 'c@metrics.test', subject: 'after reload' });
@@ -129,6 +137,8 @@ test('serve with metrics: counters follow a verified delivery; /healthz flips wh
     });
     assert.equal(metricValue(text, 'dane_relay_tls_sessions_total{state="Verified",level="dane"}'), 2);
     assert.ok((metricValue(text, 'dane_relay_dns_queries_sent_total') ?? 0) >= queriesBefore, 'DNS counters kept across the reload');
+    await waitFor('the second delivery in the new maillog', 10_000, async () => /to=<c@metrics\.test>.*status=sent/.test(await readFile(maillog, 'utf8').catch(() => '')));
+    assert.doesNotMatch(await readFile(`${maillog}.1`, 'utf8'), /c@metrics\.test/, 'the delivery thread no longer writes to the renamed file');
     resolver.setValidating(false);
     await waitFor('/healthz to report not ready', 10_000, async () => (await fetch(`${base}/healthz`)).status === 503);
     const body = (await (await fetch(`${base}/healthz`)).json()) as { failures: Record<string, string> };
