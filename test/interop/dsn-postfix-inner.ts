@@ -87,12 +87,18 @@ async function submit(port: number, c: Case): Promise<string> {
   }
 }
 
+/**
+ * Polls `cond` every 100 ms until it holds or `ms` of wall time have passed. The bound is time, not a
+ * count of polls: a poll that itself takes seconds (a port that accepts but does not greet) once
+ * stretched a "15 s" wait past the outer run's 300 s bound.
+ */
 async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  for (let t = 0; t < ms; t += 100) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
     if (await cond()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return cond();
+  return false;
 }
 
 export interface CompactDsn { subject: string; parts: string[]; perMessage: Record<string, string>; perRecipient: Array<Record<string, string>>; bodyReturned: boolean }
@@ -127,8 +133,18 @@ async function killMaster(pf: PostfixInstance): Promise<void> {
  */
 async function startPostfix(pf: PostfixInstance): Promise<boolean> {
   const [cmd, ...args] = pf.startCommand;
+  // One probe: connect and read the greeting, within 3 s in all (a connect whose SYN is dropped can take minutes).
   const answers = async (): Promise<boolean> => {
-    try { const s = await RawSmtp.connect(POSTFIX); const g = await s.greeting.catch(() => ''); s.close(); return g.startsWith('220'); } catch { return false; }
+    const probe = RawSmtp.connect(POSTFIX).then(async (s) => {
+      const g = await s.greeting.catch(() => '');
+      s.close();
+      return g.startsWith('220');
+    }, () => false);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 3000); });
+    const ok = await Promise.race([probe, bound]);
+    clearTimeout(timer);
+    return ok;
   };
   for (let attempt = 1; attempt <= 3; attempt++) {
     phase(`postfix start (attempt ${attempt})`);
