@@ -9,7 +9,7 @@
  * Every wait is bounded; Postfix is stopped and everything closed at the end.
  */
 import { writeSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,10 +127,29 @@ async function killMaster(pf: PostfixInstance): Promise<void> {
 
 /**
  * `postfix start`, bounded: seen hanging inside postfix-script in full-suite runs (the
- * inner run then sat at "postfix start" until its outer bound). The command is killed
- * with SIGKILL at 30 s (SIGTERM, spawnSync's default, did not end it); Postfix counts as
- * started once its port answers 220. Three attempts, a leftover master killed between them.
+ * inner run then sat at "postfix start" until its outer bound). The command's process
+ * group is killed with SIGKILL at 30 s and not waited for (runBounded); Postfix counts as
+ * started once its port answers 220 (each probe bounded, the wait bounded by wall time).
+ * Three attempts, a leftover master killed between them.
  */
+/**
+ * Runs a command in a process group of its own, at most `ms`: then the whole group is SIGKILLed and
+ * the run ends without waiting for its exit (a process stuck in the kernel cannot hold this run).
+ */
+function runBounded(cmd: string, args: string[], ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => {
+      try { process.kill(-(child.pid as number), 'SIGKILL'); } catch { /* gone */ }
+      resolve(`killed after ${ms} ms`);
+    }, ms);
+    child.once('error', (e) => { clearTimeout(timer); resolve(e.message); });
+    child.once('exit', (code, signal) => { clearTimeout(timer); resolve(code === 0 ? 'ok' : `status ${code}, signal ${signal}: ${err.trim()}`); });
+  });
+}
+
 async function startPostfix(pf: PostfixInstance): Promise<boolean> {
   const [cmd, ...args] = pf.startCommand;
   // One probe: connect and read the greeting, within 3 s in all (a connect whose SYN is dropped can take minutes).
@@ -148,8 +167,8 @@ async function startPostfix(pf: PostfixInstance): Promise<boolean> {
   };
   for (let attempt = 1; attempt <= 3; attempt++) {
     phase(`postfix start (attempt ${attempt})`);
-    const r = spawnSync(cmd!, args, { stdio: 'ignore', timeout: 30_000, killSignal: 'SIGKILL' });
-    if (r.status !== 0) phase(`postfix start: status ${r.status}, signal ${r.signal}${r.error ? `, ${r.error.message}` : ''}`);
+    const r = await runBounded(cmd!, args, 30_000);
+    if (r !== 'ok') phase(`postfix start: ${r}`);
     if (await until(answers, 15_000)) return true;
     await killMaster(pf);
   }
@@ -184,7 +203,8 @@ async function runPostfix(base: string, got: Sunk[]) {
     phase('postfix stop');
     // Bounded: a `postfix stop` seen hanging in `postfix-script` (full suite, another Postfix running) must not
     // hold the whole inner run to its 180 s bound; the master is then stopped by its PID below.
-    try { execFileSync(scmd!, sargs, { stdio: 'pipe', timeout: 20_000, killSignal: 'SIGKILL' }); } catch (err) { process.stderr.write(`postfix stop: ${String((err as { stderr?: unknown }).stderr ?? err)}\n`); }
+    const stopped = await runBounded(scmd!, sargs, 20_000);
+    if (stopped !== 'ok') process.stderr.write(`postfix stop: ${stopped}\n`);
     // The master we started, by its PID file, if `postfix stop` left it running (bounded wait).
     const pid = Number((await readFile(pf.masterPidFile, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0) {
