@@ -150,6 +150,16 @@ function runBounded(cmd: string, args: string[], ms: number): Promise<string> {
   });
 }
 
+/** The Postfix processes on the machine with their state and kernel wait channel (diagnostics for a stuck start). */
+function postfixProcesses(): string {
+  try {
+    const ps = execFileSync('ps', ['-eo', 'pid,ppid,stat,wchan:24,etime,args'], { encoding: 'utf8', timeout: 5000 });
+    return ps.split('\n').filter((l, i) => i === 0 || /postfix|master|smtpd|qmgr|pickup|postlog|tlsmgr|anvil|cleanup/.test(l)).join('\n');
+  } catch (err) {
+    return `ps failed: ${String(err)}`;
+  }
+}
+
 async function startPostfix(pf: PostfixInstance): Promise<boolean> {
   const [cmd, ...args] = pf.startCommand;
   // One probe: connect and read the greeting, within 3 s in all (a connect whose SYN is dropped can take minutes).
@@ -169,7 +179,8 @@ async function startPostfix(pf: PostfixInstance): Promise<boolean> {
     phase(`postfix start (attempt ${attempt})`);
     const r = await runBounded(cmd!, args, 30_000);
     if (r !== 'ok') phase(`postfix start: ${r}`);
-    if (await until(answers, 15_000)) return true;
+    if (await until(answers, 45_000)) return true;
+    phase(`postfix not answering; its processes:\n${postfixProcesses()}`);
     await killMaster(pf);
   }
   return false;

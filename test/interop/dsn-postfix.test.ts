@@ -78,7 +78,7 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
       releaseLock = await acquirePostfixLock();
       execFileSync('ip', ['netns', 'add', NS]);
       execFileSync('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-      result = await runInner(300_000);
+      result = await runInner(420_000);
     } catch (e) {
       setupError = e;
     }
