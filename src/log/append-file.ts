@@ -136,7 +136,12 @@ export class AppendFile {
   private append(data: Buffer): number {
     let off = 0;
     try {
-      while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+      while (off < data.length) {
+        const n = writeSync(this.fd, data, off, data.length - off);
+        // write(2) takes no byte without an error only on a file system that cannot: never loop on it.
+        if (n <= 0) throw Object.assign(new Error('write took no bytes'), { code: 'EIO' });
+        off += n;
+      }
     } catch (err) {
       if (this.failing === null) {
         this.failing = describe(err);
