@@ -38,6 +38,9 @@ export async function createNetns(name: string): Promise<void> {
     await deleteNetns(name);
     throw new Error(`ip -n ${name} link set lo up failed: ${lo.stderr.trim()}`);
   }
+  // Postfix logs through postlogd's UNIX datagram socket; Linux caps its queue at 10 per namespace,
+  // and a full queue has stalled Postfix's start (test/interop/dsn-postfix.test.ts).
+  await run('ip', ['netns', 'exec', name, 'sysctl', '-qw', 'net.unix.max_dgram_qlen=512']);
   await mkdir(`/etc/netns/${name}`, { recursive: true });
   await writeFile(`/etc/netns/${name}/resolv.conf`, 'nameserver 127.0.0.1\noptions trust-ad\n');
 }

@@ -96,6 +96,10 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
       try {
         execFileSync('ip', ['netns', 'add', ns]);
         execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+        // Postfix logs through postlogd's UNIX datagram socket, whose queue Linux caps at
+        // net.unix.max_dgram_qlen (10, per namespace). A failed start showed postlogd and both smtpd
+        // processes asleep in unix_wait_for_peer (the queue full) and no greeting for minutes.
+        execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.unix.max_dgram_qlen=512']);
         result = await runInner(ns, 420_000);
       } catch (e) {
         failures.push(`run ${attempts}: ${e instanceof Error ? e.message : String(e)}`);

@@ -273,6 +273,9 @@ up() {
   mkdir -p "$DIR/pids" "$DIR/nsd" "$DIR/unbound"
   ip netns add "$NS"
   in_ns ip link set lo up
+  # Postfix logs through postlogd's UNIX datagram socket; Linux caps its queue at 10 per namespace,
+  # and a full queue has stalled Postfix's start (test/interop/dsn-postfix.test.ts).
+  in_ns sysctl -qw net.unix.max_dgram_qlen=512
   build_zones
   write_nsd_conf
   write_unbound_conf
