@@ -90,7 +90,6 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
     // A second run, in a fresh namespace, only when the first did not finish (Postfix never answered in
     // two fresh-clone CI runs right after a full suite; alone it starts in seconds). Both runs' phases are
     // in the error when neither finishes; a wrong DSN fails the cases below, never retried.
-    const failures = earlierRuns;
     for (attempts = 1; attempts <= 2 && !result; attempts++) {
       const ns = nsOf(attempts);
       try {
@@ -102,11 +101,11 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
         execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.unix.max_dgram_qlen=512']);
         result = await runInner(ns, 420_000);
       } catch (e) {
-        failures.push(`run ${attempts}: ${e instanceof Error ? e.message : String(e)}`);
+        earlierRuns.push(`run ${attempts}: ${e instanceof Error ? e.message : String(e)}`);
         clear(ns);
       }
     }
-    if (!result) setupError = new Error(failures.join('\n'));
+    if (!result) setupError = new Error(earlierRuns.join('\n'));
   });
   after(() => {
     for (let a = 1; a <= Math.min(attempts, 2); a++) clear(nsOf(a));
@@ -120,7 +119,7 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
       const dr = result?.relay[name];
       assert.ok(pf && dr);
       assert.ok(pf.ended && dr.ended, 'both MTAs finished the case');
-      // A Postfix start that needed more than one attempt is shown (the hang seen in full-suite runs).
+      // The inner run's phases with their times, and any run that did not finish (Postfix not answering).
       if (name === CASES[0]) {
         for (const f of earlierRuns) t.diagnostic(`an earlier run did not finish: ${f}`);
         t.diagnostic(`phases: ${result?.phases ?? ''}`);
