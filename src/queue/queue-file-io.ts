@@ -30,6 +30,12 @@ const fsyncP = promisify(fsyncCb);
 const unlinkP = promisify(unlinkCb);
 const writeP = (fd: number, buf: Buffer, offset: number, length: number): Promise<number> =>
   new Promise((resolve, reject) => writeCb(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))));
+/** Bytes a write(2) took; one that took none without an error fails (EIO) rather than loop for ever. */
+function wrote(n: number): number {
+  if (n <= 0) throw Object.assign(new Error('queue file write took no bytes'), { code: 'EIO' });
+  return n;
+}
+
 /** Read from the end of a file at once: trailer and, for most messages, the whole record. */
 const TAIL_READ = 8 * 1024;
 
@@ -84,7 +90,7 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
   };
   const flush = async (): Promise<void> => {
     const data = take();
-    for (let off = 0; off < data.length; ) off += await writeP(fd, data, off, data.length - off);
+    for (let off = 0; off < data.length; ) off += wrote(await writeP(fd, data, off, data.length - off));
   };
   return {
     inode,
@@ -104,7 +110,7 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
       // it (large messages) still go through the pool, so a writeback
       // throttle cannot hold the event loop for a whole message.
       const data = take(encodeTail(record));
-      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+      for (let off = 0; off < data.length; ) off += wrote(writeSync(fd, data, off, data.length - off));
       await fsyncP(fd);
       close();
     },
