@@ -37,7 +37,7 @@ function site(policy: EffectivePolicy, policyType: ReportPolicyType, skip: Polic
 function recorder(anchors: X509Certificate[] = []): { r: TlsrptRecorder; got: TlsrptAttempt[]; errors: Error[] } {
   const got: TlsrptAttempt[] = [];
   const errors: Error[] = [];
-  const r = new TlsrptRecorder({ store: { record: async (a) => { got.push(a); } }, trustAnchors: anchors, now: () => Date.UTC(2026, 11, 1), onError: (e) => errors.push(e) });
+  const r = new TlsrptRecorder({ store: { record: async (a) => { got.push(a); } }, trustAnchors: anchors, now: () => Date.now(), onError: (e) => errors.push(e) });
   return { r, got, errors };
 }
 
