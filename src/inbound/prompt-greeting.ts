@@ -54,6 +54,25 @@ export class PromptConnection extends SMTPConnection {
       this.connectionReady();
     });
   }
+
+  /**
+   * Upstream ends the socket (the last reply, then FIN) and keeps reading
+   * until the client's FIN or a deadline. Here the descriptor is closed as
+   * soon as the last reply and the FIN are with the kernel, as Postfix's
+   * smtpd closes after `221`: nothing the client sends after QUIT is read
+   * anyway, the reply already written still leaves, and a client that resets
+   * instead of closing (Postfix's `smtp-source` sets SO_LINGER 0) no longer
+   * costs an ECONNRESET error with a stack trace per connection.
+   */
+  override close(): void {
+    const first = !this._closing && !this._closed;
+    super.close();
+    if (!first) return;
+    const socket = this._socket;
+    if (socket.destroyed) return;
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  }
 }
 
 /** smtp-server internals the accept path below relies on (pinned by the contract test). */

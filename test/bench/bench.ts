@@ -70,7 +70,7 @@ function parse(argv: string[]): BenchOptions {
       runs: { type: 'string', default: '3' },
       domains: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '300' },
-      warmup: { type: 'string', default: '2000' },
+      warmup: { type: 'string', default: '8000' },
       'compare-postfix': { type: 'boolean', default: false },
       client: { type: 'string', multiple: true },
       reuse: { type: 'boolean', default: false },

@@ -123,6 +123,34 @@ describe('prompt greeting (issue 15): no 100 ms pregreet delay', () => {
     assert.match(reply, /^421 prompt\.test Too many connected clients/);
   });
 
+  test('after QUIT the descriptor is closed once 221 and FIN are sent, though the client keeps its side open (as smtpd closes; no ECONNRESET when the client resets)', async (t) => {
+    const listener = net.createServer();
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as net.AddressInfo;
+    const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+    // allowHalfOpen: this client never sends its FIN, so only the server can end the connection
+    const client = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const [[serverSide]] = await Promise.all([accepted, once(client, 'connect')]);
+    listener.close();
+    const prompt = new PromptGreetingServer(OPTIONS);
+    t.after(() => (client.destroy(), serverSide.destroy()));
+    let received = '';
+    client.setEncoding('latin1');
+    client.on('data', (d: string) => (received += d));
+    const clientSawFin = once(client, 'end');
+    const serverClosed = once(serverSide, 'close');
+    prompt.connect(serverSide);
+    client.write('QUIT\r\n');
+    // upstream keeps the half-closed socket until the client's FIN or 5 s (HALF_CLOSE_TIMEOUT)
+    let bound: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([serverClosed.then(() => 'closed'), new Promise((r) => (bound = setTimeout(() => r('still open after 2 s'), 2000)))]);
+    clearTimeout(bound);
+    assert.equal(outcome, 'closed');
+    await clientSawFin;
+    assert.match(received, /^220 prompt\.test ESMTP\r\n221 Bye\r\n$/);
+  });
+
   test('inbound: a client that sends EHLO at once on connect, before reading the banner, is served (not "421 You talk too soon")', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     const config = parseConfig({ listen: ['127.0.0.1:0'], spool: dir, myhostname: 'relay.test' });
