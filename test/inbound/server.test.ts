@@ -190,6 +190,29 @@ describe('inbound SMTP', () => {
     });
   }
 
+  test('QUIT pipelined after the end of DATA, in the same write: 250 (queued) then 221, then the server closes', async () => {
+    await withInbound({}, async ({ port, spool, queued }) => {
+      const c = await RawSmtp.connect(port);
+      try {
+        await c.greeting;
+        c.write('EHLO client.test\r\nMAIL FROM:<alice@src.test>\r\nRCPT TO:<bob@dst.test>\r\nDATA\r\n');
+        assert.match(await c.reply(), /^250-relay\.test/);
+        assert.match(await c.reply(), /^250 /);
+        assert.match(await c.reply(), /^250 /);
+        assert.match(await c.reply(), /^354 /);
+        c.write(`${simpleMessage('pipelined')}QUIT\r\n`);
+        const m = /^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$/.exec(await c.reply());
+        assert.ok(m);
+        assert.match(await c.reply(), /^221 /);
+        await c.waitClosed();
+        assert.deepEqual(queued, [m[1]]);
+        assert.equal((await spool.readRecord('incoming', m[1] ?? '')).kind, 'ok');
+      } finally {
+        c.close();
+      }
+    });
+  });
+
   test('an idle client is disconnected with 421 after idle_timeout', async () => {
     await withInbound({ inbound: { idle_timeout: 0.2 } }, async ({ port }) => {
       const c = await RawSmtp.connect(port);
