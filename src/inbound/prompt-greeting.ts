@@ -25,8 +25,13 @@
  *   Upstream (`_handleProxy`) draws 10 random bytes for the id and waits for
  *   the next `setImmediate` first: CPU and a loop turn per connection for an
  *   id smtp-server only logs. A PROXY socket takes upstream's path.
+ * - When the session ends (`close()`: after `221`, a `421`, an error), the
+ *   descriptor is closed as soon as the last reply and the FIN are with the
+ *   kernel, as smtpd closes after `221`; upstream keeps reading until the
+ *   client's FIN or a 5 s deadline. `close()` extends upstream's (which
+ *   still runs first), so nothing of it is copied.
  * - Reverse lookup, `onConnect`/`onSecure` refusals, implicit TLS and
- *   everything after the greeting are upstream code, unchanged.
+ *   everything else after the greeting are upstream code, unchanged.
  *
  * Why a subclass rather than a patch of node_modules (patch-package): the
  * change stays in our source, typed against the package's own declarations,
