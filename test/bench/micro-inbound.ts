@@ -5,14 +5,25 @@
  * comparisons of a change to that path. No DNS, no delivery.
  *
  *   node bin/run-ts.js test/bench/micro-inbound.ts [--connections N] [--per-connection M] [--size BYTES] [--sessions C]
+ *        [--no-pipelining] [--client own|smtp-source] [--spool disk|memory] [--dir DIR] [--timeout SECONDS]
  *
- * C client sessions on loopback open N connections in all, each: 220,
- * EHLO, M messages (MAIL+RCPT+DATA pipelined, body, 250), QUIT (221). With
- * M = 0 only the connection cost is measured. `--no-pipelining`: one command
- * per write, each waiting for its reply (as `smtp-source` does). Prints ONE JSON line: CPU
- * seconds of this process (server and client together: the client's share
- * is the same for both sides of a comparison) per 1,000 connections and per
- * 1,000 messages, and the wall time. Bounded: `--timeout` seconds (60).
+ * `--client own` (default): C client sessions in this process open N
+ * connections in all, each: 220, EHLO, M messages (MAIL+RCPT+DATA
+ * pipelined, body, 250), QUIT (221). With M = 0 only the connection cost is
+ * measured. `--no-pipelining`: one command per write, each waiting for its
+ * reply (as `smtp-source` does). The CPU figure is this process's: server
+ * and client together (the client's share is the same for both sides of a
+ * comparison).
+ * `--client smtp-source`: Postfix's `smtp-source -s C -m N -l SIZE` (one
+ * message per connection; `--per-connection` above 1 adds `-d`, one
+ * connection per session) in its own process, so the CPU figure is the
+ * server's alone.
+ * `--spool disk` (default): the relay's spool in a temp dir under `--dir`
+ * (tmpdir(); a tmpfs such as /dev/shm takes the disk out); each queued
+ * message is then removed, as delivery would. `--spool memory`: a spool
+ * that stores nothing, so the spool's share is the difference.
+ * Prints ONE JSON line: CPU seconds per 1,000 connections and per 1,000
+ * messages, and the wall time. Bounded: `--timeout` seconds (60).
  * Interleave before/after runs (A B A B …) on a busy machine.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,8 +34,9 @@ import { parseArgs } from 'node:util';
 import { parseConfig } from '../../src/config/load.ts';
 import { InboundServer } from '../../src/inbound/server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { Spool } from '../../src/queue/spool.ts';
+import { Spool, type MessageWriter } from '../../src/queue/spool.ts';
 import { buildMessage } from './load-gen.ts';
+import { runSmtpSource } from './smtp-source.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +46,9 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '20' },
     timeout: { type: 'string', default: '60' },
     'no-pipelining': { type: 'boolean', default: false },
+    client: { type: 'string', default: 'own' },
+    spool: { type: 'string', default: 'disk' },
+    dir: { type: 'string', default: tmpdir() },
   },
 });
 const N = Number(values.connections);
@@ -83,31 +98,75 @@ function script(): Array<[string | null, number]> {
   return steps;
 }
 
+/** A spool that stores nothing (`--spool memory`): what the inbound path costs without the spool's file operations. */
+function memorySpool(): Spool {
+  let seq = 0;
+  const beginMessage = async (): Promise<MessageWriter> => ({
+    id: `M${(++seq).toString(16).toUpperCase()}`,
+    write: async () => undefined,
+    commit: async () => undefined,
+    abort: async () => undefined,
+  });
+  return { beginMessage } as unknown as Spool;
+}
+
+/** Resolves once `done()` holds, polling every 10 ms; rejects after `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('not every message was queued in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'micro-inbound-'));
-  const timer = setTimeout(() => process.exit(2), Number(values.timeout) * 1000);
+  if (values.client !== 'own' && values.client !== 'smtp-source') throw new Error('--client: own or smtp-source');
+  if (values.spool !== 'disk' && values.spool !== 'memory') throw new Error('--spool: disk or memory');
+  const viaSmtpSource = values.client === 'smtp-source';
+  const dir = await mkdtemp(join(values.dir, 'micro-inbound-'));
+  const timeoutMs = Number(values.timeout) * 1000;
+  const timer = setTimeout(() => process.exit(2), timeoutMs);
   try {
-    const spool = await Spool.open(join(dir, 'spool'));
+    const disk = values.spool === 'disk' ? await Spool.open(join(dir, 'spool')) : undefined;
+    const spool = disk ?? memorySpool();
     const config = parseConfig({ listen: ['127.0.0.1:0'], spool: join(dir, 'spool'), myhostname: 'relay.test', inbound: { max_clients: C + 10 } });
     let queued = 0;
-    const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued: (id) => void spool.remove(id, 'incoming').then(() => queued++) });
+    const onQueued = (id: string): void => {
+      if (disk) void disk.remove(id, 'incoming').then(() => queued++);
+      else queued++;
+    };
+    const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued });
     const [addr] = await server.listen();
     const port = addr?.port ?? 0;
-    let next = 0;
-    const steps = script();
-    const worker = async (): Promise<void> => {
-      while (next++ < N) await converse(port, steps);
-    };
-    for (let w = 0; w < Math.min(C, 200); w++) await converse(port, steps); // warm-up: JIT
+    const smtpSource = (messages: number) =>
+      runSmtpSource({ host: '127.0.0.1', port, sessions: C, messages, size: Number(values.size), sender: 'a@src.test', recipient: 'b@dst.test', reuse: M > 1, timeoutMs }).then((r) => {
+        if (r.acceptedCount !== messages) throw new Error(`smtp-source: ${r.errors.join('; ') || 'failed'}`);
+      });
+    const total = viaSmtpSource ? N : N * M;
+    // warm-up (JIT), not measured
+    if (viaSmtpSource) await smtpSource(Math.min(N, 2000));
+    else for (let w = 0; w < Math.min(C, 200); w++) await converse(port, script());
+    await until(() => queued === (viaSmtpSource ? Math.min(N, 2000) : Math.min(C, 200) * M), timeoutMs);
+    queued = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: C }, worker));
+    if (viaSmtpSource) await smtpSource(N);
+    else {
+      let next = 0;
+      const steps = script();
+      const worker = async (): Promise<void> => {
+        while (next++ < N) await converse(port, steps);
+      };
+      await Promise.all(Array.from({ length: C }, worker));
+    }
+    await until(() => queued >= total, timeoutMs);
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - t0;
     await server.close(100);
-    await spool.close();
+    await disk?.close();
     const cpuS = (cpu.user + cpu.system) / 1e6;
-    process.stdout.write(`${JSON.stringify({ connections: N, perConnection: M, sessions: C, cpuS, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, cpuSPer1000Connections: (cpuS / N) * 1000, cpuSPer1000Messages: M > 0 ? (cpuS / (N * M)) * 1000 : null, wallMs, queued })}\n`);
+    const connections = viaSmtpSource && M > 1 ? C : N;
+    process.stdout.write(`${JSON.stringify({ client: values.client, spool: values.spool, connections, messages: total, sessions: C, cpuS, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, cpuSPer1000Connections: (cpuS / connections) * 1000, cpuSPer1000Messages: total > 0 ? (cpuS / total) * 1000 : null, wallMs, queued })}\n`);
   } finally {
     clearTimeout(timer);
     await rm(dir, { recursive: true, force: true });
