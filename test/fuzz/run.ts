@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   }
   if (values.storm) {
     const r = await runKillStorm({ messages: Number(values.messages), kills: Number(values.kills), seed, log });
-    console.log(`kill -9 storm, seed ${seed}: ${r.messages} messages, ${r.acked} acknowledged, ${r.killsDone} kills, ${r.delivered} delivered, ${r.duplicates} delivered twice, ${r.lost.length} lost${r.incomplete ? ` (${r.incomplete})` : ''}`);
+    console.log(`kill -9 storm, seed ${seed}: ${r.messages} messages, ${r.acked} acknowledged, ${r.killsDone} kills (${r.killsAfterSending} after the last message was sent), ${r.delivered} delivered, ${r.duplicates} delivered twice, ${r.lost.length} lost${r.incomplete ? ` (${r.incomplete})` : ''}`);
     return r.lost.length > 0 || r.incomplete ? 1 : 0;
   }
   const all = await discoverSurfaces();

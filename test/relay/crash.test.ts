@@ -29,7 +29,7 @@ test(`crash safety: SIGKILL at seeded moments (seed ${SEED}) loses no message th
   const dir = await mkdtemp(join(tmpdir(), 'dane-relay-crash-'));
   try {
     const r = await runKillStorm({ messages: 300, kills: 4, seed: SEED, deadlineMs: 45_000, dir, log: (line) => t.diagnostic(line) });
-    t.diagnostic(`seed ${SEED}: ${r.acked} acknowledged, ${r.killsDone} kills, ${r.delivered} delivered, ${r.duplicates} delivered twice, ${r.lost.length} lost`);
+    t.diagnostic(`seed ${SEED}: ${r.acked} acknowledged, ${r.killsDone} kills (${r.killsAfterSending} after the last message was sent), ${r.delivered} delivered, ${r.duplicates} delivered twice, ${r.lost.length} lost`);
     assert.equal(r.acked, 300, 'every message was eventually acknowledged');
     assert.equal(r.killsDone, 4, 'every scheduled kill happened');
     assert.deepEqual(r.lost, [], `lost ${r.lost.length} acknowledged message(s)`);
