@@ -35,6 +35,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { InboundServer } from '../../src/inbound/server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { Spool, type MessageWriter } from '../../src/queue/spool.ts';
+import { until } from '../queue/helpers.ts';
 import { buildMessage } from './load-gen.ts';
 import { runSmtpSource } from './smtp-source.ts';
 
@@ -108,15 +109,6 @@ function memorySpool(): Spool {
     abort: async () => undefined,
   });
   return { beginMessage } as unknown as Spool;
-}
-
-/** Resolves once `done()` holds, polling every 10 ms; rejects after `ms`. */
-async function until(done: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('not every message was queued in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function main(): Promise<void> {
