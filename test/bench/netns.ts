@@ -4,10 +4,12 @@
  * world: the lab resolver at 127.0.0.1:53, the sink MX at 127.0.0.2:25.
  *
  * Contract:
- * - `createNetns(name)`: `ip netns add`, loopback up, and
+ * - `createNetns(name)`: `ip netns add`, loopback up,
+ *   `net.unix.max_dgram_qlen` raised for Postfix's postlogd, and
  *   /etc/netns/<name>/resolv.conf with `nameserver 127.0.0.1` and
  *   `options trust-ad` (`ip netns exec` bind-mounts it over /etc/resolv.conf;
- *   glibc passes the AD bit through only with trust-ad). Needs root.
+ *   glibc passes the AD bit through only with trust-ad); with
+ *   `{ resolvConf: false }` the host's resolv.conf stays. Needs root.
  * - `deleteNetns(name)`: removes the namespace and its /etc/netns directory;
  *   safe to call twice and after a failed create.
  * - `runInNetns(name, argv, timeoutMs)`: runs argv inside the namespace with
@@ -30,7 +32,7 @@ export function netnsName(): string {
   return `drbench-${process.pid}`;
 }
 
-export async function createNetns(name: string): Promise<void> {
+export async function createNetns(name: string, opts: { resolvConf?: boolean } = {}): Promise<void> {
   const add = await run('ip', ['netns', 'add', name]);
   if (add.code !== 0) throw new Error(`ip netns add ${name} failed: ${add.stderr.trim()}`);
   const lo = await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
@@ -40,7 +42,12 @@ export async function createNetns(name: string): Promise<void> {
   }
   // Postfix logs through postlogd's UNIX datagram socket; Linux caps its queue at 10 per namespace,
   // and a full queue has stalled Postfix's start (test/interop/dsn-postfix.test.ts).
-  await run('ip', ['netns', 'exec', name, 'sysctl', '-qw', 'net.unix.max_dgram_qlen=512']);
+  const qlen = await run('ip', ['netns', 'exec', name, 'sysctl', '-qw', 'net.unix.max_dgram_qlen=512']);
+  if (qlen.code !== 0) {
+    await deleteNetns(name);
+    throw new Error(`sysctl net.unix.max_dgram_qlen in ${name} failed: ${qlen.stderr.trim()}`);
+  }
+  if (opts.resolvConf === false) return;
   await mkdir(`/etc/netns/${name}`, { recursive: true });
   await writeFile(`/etc/netns/${name}/resolv.conf`, 'nameserver 127.0.0.1\noptions trust-ad\n');
 }

@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CompactDsn } from './dsn-postfix-inner.ts';
 import { acquirePostfixLock } from '../fixtures/postfix-lock.ts';
+import { createNetns, deleteNetns } from '../bench/netns.ts';
 
 interface CaseResult { qid: string; ended: boolean; owed: boolean; dsn: CompactDsn | null; hop: { dsn?: unknown; rcptDsn: unknown[] } | null }
 type Side = Record<string, CaseResult> & { log?: string[] };
@@ -74,12 +75,12 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
   let releaseLock: (() => void) | undefined;
   // Whatever is still inside a namespace (a Postfix the inner run could not stop, when it was killed at
   // its bound) is killed by PID before the namespace goes.
-  const clear = (ns: string): void => {
+  const clear = (ns: string): Promise<void> => {
     try {
       const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
       for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
     } catch { /* not created */ }
-    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* not created */ }
+    return deleteNetns(ns);
   };
   let attempts = 0;
   const earlierRuns: string[] = [];
@@ -93,22 +94,19 @@ describe('interop: DSNs of dane-relay and of Postfix for the same input', () => 
     for (attempts = 1; attempts <= 2 && !result; attempts++) {
       const ns = nsOf(attempts);
       try {
-        execFileSync('ip', ['netns', 'add', ns]);
-        execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-        // Postfix logs through postlogd's UNIX datagram socket, whose queue Linux caps at
-        // net.unix.max_dgram_qlen (10, per namespace). A failed start showed postlogd and both smtpd
-        // processes asleep in unix_wait_for_peer (the queue full) and no greeting for minutes.
-        execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.unix.max_dgram_qlen=512']);
+        // createNetns raises net.unix.max_dgram_qlen (10 per namespace): a failed start here showed
+        // postlogd and both smtpd processes asleep in unix_wait_for_peer and no greeting for minutes.
+        await createNetns(ns, { resolvConf: false });
         result = await runInner(ns, 420_000);
       } catch (e) {
         earlierRuns.push(`run ${attempts}: ${e instanceof Error ? e.message : String(e)}`);
-        clear(ns);
+        await clear(ns);
       }
     }
     if (!result) setupError = new Error(earlierRuns.join('\n'));
   });
-  after(() => {
-    for (let a = 1; a <= Math.min(attempts, 2); a++) clear(nsOf(a));
+  after(async () => {
+    for (let a = 1; a <= Math.min(attempts, 2); a++) await clear(nsOf(a));
     releaseLock?.();
   });
 
