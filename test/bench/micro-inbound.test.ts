@@ -15,7 +15,8 @@ const run = promisify(execFile);
 
 interface MicroResult {
   client: string;
-  spool: string;
+  server: string;
+  spool: string | null;
   connections: number;
   messages: number;
   queued: number;
@@ -40,6 +41,7 @@ describe('micro-inbound bench (smoke)', () => {
     test(`--client ${client} --spool ${spool} --per-connection ${perConnection}: every message queued, figures printed`, async () => {
       const r = await micro(['--client', client, '--spool', spool, '--per-connection', perConnection]);
       assert.equal(r.client, client);
+      assert.equal(r.server, 'relay');
       assert.equal(r.spool, spool);
       assert.equal(r.connections, connections);
       assert.equal(r.messages, messages);
@@ -49,8 +51,20 @@ describe('micro-inbound bench (smoke)', () => {
     });
   }
 
-  test('an unknown --client or --spool is refused', async () => {
+  for (const client of ['own', 'smtp-source'] as const) {
+    test(`--server smtp-server --client ${client}: the library alone reads every message to its end`, async () => {
+      const r = await micro(['--client', client, '--server', 'smtp-server']);
+      assert.equal(r.server, 'smtp-server');
+      assert.equal(r.spool, null);
+      assert.equal(r.messages, 30);
+      assert.equal(r.queued, 30);
+      assert.equal(typeof r.cpuSPer1000Messages, 'number');
+    });
+  }
+
+  test('an unknown --client, --spool or --server is refused', async () => {
     await assert.rejects(micro(['--client', 'telnet']), /--client: own or smtp-source/);
     await assert.rejects(micro(['--spool', 'tape']), /--spool: disk or memory/);
+    await assert.rejects(micro(['--server', 'exim']), /--server: relay or smtp-server/);
   });
 });

@@ -5,7 +5,8 @@
  * comparisons of a change to that path. No DNS, no delivery.
  *
  *   node bin/run-ts.js test/bench/micro-inbound.ts [--connections N] [--per-connection M] [--size BYTES] [--sessions C]
- *        [--no-pipelining] [--client own|smtp-source] [--spool disk|memory] [--dir DIR] [--timeout SECONDS]
+ *        [--no-pipelining] [--client own|smtp-source] [--server relay|smtp-server] [--spool disk|memory]
+ *        [--dir DIR] [--timeout SECONDS]
  *
  * `--client own` (default): C client sessions in this process open N
  * connections in all, each: 220, EHLO, M messages (MAIL+RCPT+DATA
@@ -18,6 +19,12 @@
  * message per connection; `--per-connection` above 1 adds `-d`, one
  * connection per session) in its own process, so the CPU figure is the
  * server's alone.
+ * `--server relay` (default): the relay's `InboundServer`. `--server
+ * smtp-server`: the library's floor, smtp-server as the relay starts it
+ * (`PromptGreetingServer`, no greeting delay, same limits) with a data
+ * handler that only drains the message: no hooks, no Received header, no
+ * spool (`--spool` is then ignored). The relay's own inbound code costs the
+ * difference.
  * `--spool disk` (default): the relay's spool in a temp dir under `--dir`
  * (tmpdir(); a tmpfs such as /dev/shm takes the disk out); each queued
  * message is then removed, as delivery would. `--spool memory`: a spool
@@ -32,6 +39,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../../src/config/load.ts';
+import { PromptGreetingServer } from '../../src/inbound/prompt-greeting.ts';
 import { InboundServer } from '../../src/inbound/server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { Spool, type MessageWriter } from '../../src/queue/spool.ts';
@@ -49,6 +57,7 @@ const { values } = parseArgs({
     'no-pipelining': { type: 'boolean', default: false },
     client: { type: 'string', default: 'own' },
     spool: { type: 'string', default: 'disk' },
+    server: { type: 'string', default: 'relay' },
     dir: { type: 'string', default: tmpdir() },
   },
 });
@@ -99,6 +108,24 @@ function script(): Array<[string | null, number]> {
   return steps;
 }
 
+/** smtp-server alone (`--server smtp-server`): every message is read to its end and answered 250; `onMessage` counts it. */
+async function bareServer(maxClients: number, onMessage: () => void): Promise<{ port: number; close(): Promise<void> }> {
+  const server = new PromptGreetingServer({
+    name: 'relay.test', banner: 'dane-relay', disableReverseLookup: true, authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'],
+    maxClients, size: 10 * 1024 * 1024,
+    onData(stream, _session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        onMessage();
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.server.address();
+  return { port: typeof addr === 'object' && addr ? addr.port : 0, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /** A spool that stores nothing (`--spool memory`): what the inbound path costs without the spool's file operations. */
 function memorySpool(): Spool {
   let seq = 0;
@@ -114,12 +141,14 @@ function memorySpool(): Spool {
 async function main(): Promise<void> {
   if (values.client !== 'own' && values.client !== 'smtp-source') throw new Error('--client: own or smtp-source');
   if (values.spool !== 'disk' && values.spool !== 'memory') throw new Error('--spool: disk or memory');
+  if (values.server !== 'relay' && values.server !== 'smtp-server') throw new Error('--server: relay or smtp-server');
+  const bare = values.server === 'smtp-server';
   const viaSmtpSource = values.client === 'smtp-source';
   const dir = await mkdtemp(join(values.dir, 'micro-inbound-'));
   const timeoutMs = Number(values.timeout) * 1000;
   const timer = setTimeout(() => process.exit(2), timeoutMs);
   try {
-    const disk = values.spool === 'disk' ? await Spool.open(join(dir, 'spool')) : undefined;
+    const disk = values.spool === 'disk' && !bare ? await Spool.open(join(dir, 'spool')) : undefined;
     const spool = disk ?? memorySpool();
     const config = parseConfig({ listen: ['127.0.0.1:0'], spool: join(dir, 'spool'), myhostname: 'relay.test', inbound: { max_clients: C + 10 } });
     let queued = 0;
@@ -127,9 +156,18 @@ async function main(): Promise<void> {
       if (disk) void disk.remove(id, 'incoming').then(() => queued++);
       else queued++;
     };
-    const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued });
-    const [addr] = await server.listen();
-    const port = addr?.port ?? 0;
+    let port: number;
+    let closeServer: () => Promise<void>;
+    if (bare) {
+      const b = await bareServer(C + 10, () => queued++);
+      port = b.port;
+      closeServer = () => b.close();
+    } else {
+      const server = new InboundServer({ config, spool, logger: silentLogger(), onQueued });
+      const [addr] = await server.listen();
+      port = addr?.port ?? 0;
+      closeServer = () => server.close(100);
+    }
     const smtpSource = (messages: number) =>
       runSmtpSource({ host: '127.0.0.1', port, sessions: C, messages, size: Number(values.size), sender: 'a@src.test', recipient: 'b@dst.test', reuse: M > 1, timeoutMs }).then((r) => {
         if (r.acceptedCount !== messages) throw new Error(`smtp-source: ${r.errors.join('; ') || 'failed'}`);
@@ -155,11 +193,11 @@ async function main(): Promise<void> {
     await until(() => queued >= total, timeoutMs);
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - t0;
-    await server.close(100);
+    await closeServer();
     await disk?.close();
     const cpuS = (cpu.user + cpu.system) / 1e6;
     const connections = viaSmtpSource && M > 1 ? C : N;
-    process.stdout.write(`${JSON.stringify({ client: values.client, spool: values.spool, connections, perConnection: M, messages: total, sessions: C, cpuS, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, cpuSPer1000Connections: (cpuS / connections) * 1000, cpuSPer1000Messages: total > 0 ? (cpuS / total) * 1000 : null, wallMs, queued })}\n`);
+    process.stdout.write(`${JSON.stringify({ client: values.client, server: values.server, spool: bare ? null : values.spool, connections, perConnection: M, messages: total, sessions: C, cpuS, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, cpuSPer1000Connections: (cpuS / connections) * 1000, cpuSPer1000Messages: total > 0 ? (cpuS / total) * 1000 : null, wallMs, queued })}\n`);
   } finally {
     clearTimeout(timer);
     await rm(dir, { recursive: true, force: true });
