@@ -27,7 +27,7 @@ import type { UsableTlsa } from './effective-policy.ts';
 import { classifyTlsaAnswer } from './dane-status.ts';
 import { findPaths, issuedBy, validatePkix, validityProblem } from './path-validate.ts';
 import { describeNameMismatch, matchReferenceName } from './reference-names.ts';
-import { applyDigestAgility, formatTlsa, tlsaDataFor, toHex, unusableReason } from './tlsa.ts';
+import { applyDigestAgility, certMatches, formatTlsa, unusableReason } from './tlsa.ts';
 import { matchDane } from './tlsa-match.ts';
 import type { TlsVerdict } from './tls-verdict.ts';
 
@@ -62,14 +62,6 @@ export function classifyServiceTlsa(result: DnsResult<TlsaRecord>, base: string)
   return usable.length > 0 ? { kind: 'records', base, usable, rrset: smtp.rrset } : { kind: 'unusable', base, rrset: smtp.rrset };
 }
 
-function dataMatches(cert: X509Certificate, r: ServiceTlsa): boolean {
-  try {
-    return toHex(tlsaDataFor(cert.raw, r.selector, r.matchingType)) === toHex(r.data);
-  } catch {
-    return false;
-  }
-}
-
 type Match = { record: ServiceTlsa; depth: number };
 
 /** PKIX-EE(1) and PKIX-TA(0): a match on a chain that validates against the store. */
@@ -86,10 +78,10 @@ function matchPkixUsages(records: ServiceTlsa[], chain: X509Certificate[], ancho
     const problem = validityProblem(found, now);
     if (problem) { why ??= problem; continue; }
     const path = found.anchorInPath ? found.path : [...found.path, found.anchor];
-    const ee = pkix.find((r) => r.usage === 1 && dataMatches(leaf, r));
+    const ee = pkix.find((r) => r.usage === 1 && certMatches(leaf, r));
     if (ee) return { record: ee, depth: 0 };
     for (const [depth, cert] of path.entries()) {
-      const ta = pkix.find((r) => r.usage === 0 && dataMatches(cert, r));
+      const ta = pkix.find((r) => r.usage === 0 && certMatches(cert, r));
       if (ta) return { record: ta, depth };
     }
     why ??= 'no PKIX-TA/PKIX-EE record matched the PKIX-validated chain';

@@ -22,21 +22,13 @@ import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import type { UsableTlsa } from './effective-policy.ts';
 import { findPaths, signedBy, issuedBy, validityProblem } from './path-validate.ts';
 import { describeNameMismatch, matchReferenceName } from './reference-names.ts';
-import { tlsaDataFor, toHex } from './tlsa.ts';
+import { certMatches } from './tlsa.ts';
 
 export type DaneMatch =
   | { kind: 'match'; record: UsableTlsa; depth: number }
   | { kind: 'nomatch'; reason: string };
 
 export const NO_MATCH_REASON = 'no TLSA record matched the certificate chain';
-
-function dataMatches(cert: X509Certificate, r: UsableTlsa): boolean {
-  try {
-    return toHex(tlsaDataFor(cert.raw, r.selector, r.matchingType)) === toHex(r.data);
-  } catch {
-    return false;
-  }
-}
 
 /** A `2 0 0` / `2 1 0` record's certificate or key, usable as an issuer outside the presented chain. */
 type FullAnchor = { record: UsableTlsa; cert?: X509Certificate; key: KeyObject };
@@ -65,7 +57,7 @@ function signedByFullAnchor(cert: X509Certificate, a: FullAnchor): boolean {
 }
 
 function matchEe(leaf: X509Certificate, records: UsableTlsa[]): DaneMatch | null {
-  const record = records.find((r) => r.usage === 3 && dataMatches(leaf, r));
+  const record = records.find((r) => r.usage === 3 && certMatches(leaf, r));
   return record ? { kind: 'match', record, depth: 0 } : null;
 }
 
@@ -78,7 +70,7 @@ function matchTa(chain: X509Certificate[], records: UsableTlsa[], referenceNames
   for (const found of findPaths<UsableTlsa>({
     leaf,
     pool,
-    anchorAt: (cert, depth) => (depth === 0 ? undefined : ta.find((r) => dataMatches(cert, r))),
+    anchorAt: (cert, depth) => (depth === 0 ? undefined : ta.find((r) => certMatches(cert, r))),
     anchorAbove: (cert) => full.find((a) => signedByFullAnchor(cert, a))?.record,
   })) {
     const problem = validityProblem(found, now);
@@ -92,7 +84,7 @@ function matchTa(chain: X509Certificate[], records: UsableTlsa[], referenceNames
     return { kind: 'match', record: found.anchor, depth: found.anchorDepth };
   }
   if (dateIssue) return { kind: 'nomatch', reason: `DANE-TA match but chain not valid: ${dateIssue}` };
-  if (pool.some((cert) => ta.some((r) => dataMatches(cert, r)))) {
+  if (pool.some((cert) => ta.some((r) => certMatches(cert, r)))) {
     // C25: the certificate that matches is not on a signature-verified path from the leaf.
     return { kind: 'nomatch', reason: `${NO_MATCH_REASON} (a DANE-TA record matched a certificate that does not issue the leaf's chain)` };
   }

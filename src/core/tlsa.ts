@@ -20,7 +20,11 @@
  *   lower ordinals other than Full").
  * - `tlsaDataFor` computes the association data of a certificate; it throws
  *   only when the DER does not parse (a bug or a malformed peer certificate
- *   the caller must handle).
+ *   the caller must handle). `certMatches` compares a parsed certificate
+ *   with one record's data (false, never a throw, when its key does not
+ *   export); the SubjectPublicKeyInfo of a parsed certificate is exported
+ *   once per certificate object however many records are compared (a
+ *   memo on immutable objects, no state a decision depends on).
  *
  * Pure: node:crypto only.
  */
@@ -55,17 +59,37 @@ export function formatTlsa(r: TlsaWithData): string {
   return `${r.usage} ${r.selector} ${r.matchingType} ${toHex(r.data)}`;
 }
 
-/** DER SubjectPublicKeyInfo of a certificate. */
+const spkiMemo = new WeakMap<X509Certificate, Buffer>();
+
+/** DER SubjectPublicKeyInfo of a certificate (exported once per certificate object). */
 export function spkiOf(cert: X509Certificate): Buffer {
-  return cert.publicKey.export({ type: 'spki', format: 'der' });
+  let spki = spkiMemo.get(cert);
+  if (!spki) {
+    spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+    spkiMemo.set(cert, spki);
+  }
+  return spki;
+}
+
+function associationData(selected: Buffer, matchingType: 0 | 1 | 2): Uint8Array {
+  if (matchingType === 0) return new Uint8Array(selected);
+  return new Uint8Array(createHash(matchingType === 1 ? 'sha256' : 'sha512').update(selected).digest());
 }
 
 /** Certificate association data for `certDer` with the given selector and matching type. */
 export function tlsaDataFor(certDer: Uint8Array, selector: 0 | 1, matchingType: 0 | 1 | 2): Uint8Array {
   const der = Buffer.from(certDer.buffer, certDer.byteOffset, certDer.byteLength);
-  const selected = selector === 0 ? der : spkiOf(new X509Certificate(der));
-  if (matchingType === 0) return new Uint8Array(selected);
-  return new Uint8Array(createHash(matchingType === 1 ? 'sha256' : 'sha512').update(selected).digest());
+  return associationData(selector === 0 ? der : spkiOf(new X509Certificate(der)), matchingType);
+}
+
+/** Whether `cert` has the association data of record `r` (its selector and matching type). */
+export function certMatches(cert: X509Certificate, r: TlsaWithData & { selector: 0 | 1; matchingType: 0 | 1 | 2 }): boolean {
+  try {
+    const data = associationData(r.selector === 0 ? cert.raw : spkiOf(cert), r.matchingType);
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).equals(r.data);
+  } catch {
+    return false;
+  }
 }
 
 /** Full(0) DANE-TA data must be a parseable certificate or key (OpenSSL parses it to use as a trust anchor). */

@@ -37,7 +37,7 @@ import { deliveryOptionsFrom, type DeliveryOptions } from './options.ts';
 import type { RouteContext } from './route.ts';
 import { SessionPool } from './session-pool.ts';
 import type { SessionSettings } from './smtp-session.ts';
-import { defaultTrustAnchors, NO_ISSUER_CA_PEM, parsePemBundle } from './trust-store.ts';
+import { defaultTrustAnchors, noIssuerClientContext, parsePemBundle } from './trust-store.ts';
 import { createStsFromConfig, type StsSetup } from '../sts/create.ts';
 import type { StsEvent } from '../sts/resolver.ts';
 import { TlsrptStore } from '../tlsrpt/store.ts';
@@ -76,7 +76,7 @@ export async function buildSessionSettings(config: RelayConfig, options: Deliver
   return {
     myhostname: options.myhostname, connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs,
     deadlines: options.deadlines, maxReplySize: options.maxReplySize,
-    clientCaPem: NO_ISSUER_CA_PEM,
+    clientContext: noIssuerClientContext(),
     trustAnchors: caText !== undefined ? parsePemBundle(caText, config.tls.ca_file ?? 'tls.ca_file') : defaultTrustAnchors(),
   };
 }

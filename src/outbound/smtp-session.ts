@@ -53,8 +53,8 @@ export interface SessionSettings {
   deadlines: StageBudgets;
   /** Bytes one reply may have, continuation lines included. */
   maxReplySize: number;
-  /** PEM given to the TLS client as its only CA (issues nothing). */
-  clientCaPem: string;
+  /** The TLS client's context, shared by every connection: its only CA issues nothing (trust-store.ts). */
+  clientContext: tls.SecureContext;
   /** The local PKIX store, for verifyPeer. */
   trustAnchors: X509Certificate[];
   now?: () => Date;
@@ -148,7 +148,7 @@ function connectRaw(t: SessionTarget, s: SessionSettings, mode: Mode): Promise<R
     host: t.ip, port: t.port, name: s.myhostname,
     ...(t.policy.sni ? { servername: t.policy.sni } : {}),
     requireTLS: mode === 'require', opportunisticTLS: mode === 'opportunistic', ignoreTLS: mode === 'none',
-    tls: { rejectUnauthorized: false, ca: [s.clientCaPem] },
+    tls: { rejectUnauthorized: false, secureContext: s.clientContext },
     // nodemailer's phase timers are backstops behind the StageClock, which fires first.
     connectionTimeout: openBudget(d) + 1000, greetingTimeout: Math.max(d.heloMs, d.starttlsMs) + 1000,
     socketTimeout: s.commandTimeoutMs, maxResponseSize: s.maxReplySize,

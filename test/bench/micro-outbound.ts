@@ -6,7 +6,7 @@
  * No listener, no queue, no second thread.
  *
  *   node bin/run-ts.js test/bench/micro-outbound.ts [--engine relay|nodemailer] [--messages N] [--size BYTES]
- *        [--sessions C] [--warmup W] [--timeout SECONDS]
+ *        [--sessions C] [--warmup W] [--connection-reuse R] [--timeout SECONDS]
  *
  * Both engines deliver to the benchmark's TLS sink (test/bench/sink-process.ts,
  * its own process, so not counted), C deliveries at a time, one message of
@@ -15,10 +15,13 @@
  * - `--engine relay`: the bench's relay configuration (relay-process.ts),
  *   DANE level, TLSA `3 1 1` from the lab resolver (in this process; after
  *   the warm-up every lookup is a cache hit), JSON log to a file. Sessions are
- *   reused as the relay reuses them (`connection_reuse.max_messages`, 100).
+ *   reused as the relay reuses them: up to R messages each
+ *   (`delivery.connection_reuse.max_messages`, default 100; 1 = a new
+ *   connection, STARTTLS and verification for every message, as for mail to
+ *   many different domains).
  * - `--engine nodemailer`: C `SMTPConnection`s with STARTTLS (certificate
  *   checked against the sink's CA file), each sending its messages one after
- *   the other and reconnecting every 100 messages, as the relay's pool
+ *   the other and reconnecting every R messages, as the relay's pool
  *   does; no DNS, no DANE, no log.
  * The difference between the two is what the relay's own outbound code costs
  * per message on top of its SMTP client.
@@ -47,12 +50,13 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3000' },
     timeout: { type: 'string', default: '120' },
+    'connection-reuse': { type: 'string', default: '100' },
   },
 });
 const N = Number(values.messages);
 const C = Number(values.sessions);
 const WARMUP = Number(values.warmup);
-const REUSE = 100;
+const REUSE = Number(values['connection-reuse']);
 
 /** Sends one message at a time; a new delivery each call. */
 type Send = (i: number) => Promise<void>;
@@ -62,7 +66,8 @@ function message(i: number): Buffer {
 }
 
 async function relayEngine(dir: string, resolver: string, port: number, caFile: string): Promise<{ send: Send; close(): Promise<void> }> {
-  const config = parseConfig(benchRelayConfig({ dir, listen: { host: '127.0.0.1', port: 25 }, resolver, deliveryPort: port, caFile }));
+  const base = benchRelayConfig({ dir, listen: { host: '127.0.0.1', port: 25 }, resolver, deliveryPort: port, caFile });
+  const config = parseConfig({ ...base, delivery: { ...(base['delivery'] as object), connection_reuse: { max_messages: REUSE } } });
   const logger = createLogger(config.log);
   const engine = await createDeliverer(config, { logger });
   const send: Send = async (i) => {
@@ -136,7 +141,7 @@ async function main(): Promise<void> {
     const wallMs = performance.now() - t0;
     await engine.close();
     const cpuS = (cpu.user + cpu.system) / 1e6;
-    process.stdout.write(`${JSON.stringify({ engine: values.engine, messages: N, sessions: C, size: Number(values.size), warmup: WARMUP, cpuS, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, cpuSPer1000Messages: (cpuS / N) * 1000, msgPerSec: N / (wallMs / 1000), wallMs })}\n`);
+    process.stdout.write(`${JSON.stringify({ engine: values.engine, messages: N, sessions: C, connectionReuse: REUSE, size: Number(values.size), warmup: WARMUP, cpuS, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, cpuSPer1000Messages: (cpuS / N) * 1000, msgPerSec: N / (wallMs / 1000), wallMs })}\n`);
   } finally {
     clearTimeout(timer);
     await world.close();

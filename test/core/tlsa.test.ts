@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describeTlsa, formatTlsa, tlsaDataFor, unusableReason, usableTlsa } from '../../src/core/tlsa.ts';
+import { X509Certificate } from 'node:crypto';
+import { certMatches, describeTlsa, formatTlsa, spkiOf, tlsaDataFor, unusableReason, usableTlsa } from '../../src/core/tlsa.ts';
 import { pki } from './fixtures.ts';
 
 const USAGES = [0, 1, 2, 3, 4, 255];
@@ -121,5 +122,29 @@ describe('tlsa names and data (C20)', () => {
     assert.equal(Buffer.from(tlsaDataFor(leaf.der, 1, 1)).toString('hex'), createHash('sha256').update(spki).digest('hex'));
     assert.equal(Buffer.from(tlsaDataFor(leaf.der, 1, 2)).toString('hex'), createHash('sha512').update(spki).digest('hex'));
     assert.equal(tlsaDataFor(leaf.der, 0, 2).length, 64);
+  });
+
+  test('certMatches: a parsed certificate against each selector x matching type, as tlsaDataFor computes it', async () => {
+    const { leaf, root } = await pki();
+    const cert = new X509Certificate(leaf.der);
+    for (const selector of [0, 1] as const) {
+      for (const matchingType of [0, 1, 2] as const) {
+        const data = tlsaDataFor(leaf.der, selector, matchingType);
+        assert.equal(certMatches(cert, { usage: 3, selector, matchingType, data }), true, `${selector} ${matchingType}`);
+        assert.equal(certMatches(cert, { usage: 3, selector, matchingType, data: tlsaDataFor(root.der, selector, matchingType) }), false, `root data ${selector} ${matchingType}`);
+        const flipped = new Uint8Array(data);
+        flipped[0] = (flipped[0] ?? 0) ^ 1;
+        assert.equal(certMatches(cert, { usage: 3, selector, matchingType, data: flipped }), false, `one bit off ${selector} ${matchingType}`);
+      }
+    }
+  });
+
+  test('spkiOf exports a certificate\'s key once, however many records are compared (issue 15)', async () => {
+    const { leaf } = await pki();
+    const cert = new X509Certificate(leaf.der);
+    const first = spkiOf(cert);
+    assert.equal(spkiOf(cert), first, 'the same Buffer: not exported again');
+    assert.deepEqual(first, cert.publicKey.export({ type: 'spki', format: 'der' }));
+    assert.notEqual(spkiOf(new X509Certificate(leaf.der)), first, 'another certificate object is exported on its own');
   });
 });

@@ -4,6 +4,8 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
+import { NO_ISSUER_CA_PEM } from '../../src/outbound/trust-store.ts';
 import { createSelfSigned, type IssuedCert } from '../../src/lab/certs.ts';
 import type { LabZone } from '../../src/lab/lab-resolver.ts';
 import { tlsaDataFor } from '../../src/core/tlsa.ts';
@@ -108,6 +110,30 @@ describe('connection reuse', () => {
         const uses = events.filter((e) => e.event === 'delivery').map((e) => e.connUse);
         assert.deepEqual(uses, [1, 2, 3, 1, 2, 3, 1]);
       } finally {
+        await d.close();
+      }
+    });
+  });
+
+  test('every connection shares the engine\'s one TLS client context: none is built per connection (issue 15)', async () => {
+    await withLab(async (lab) => {
+      lab.resolver.setZones(zones(lab.port, [tlsaDataFor(cert1.der, 1, 1)]));
+      const mx = await addMx(lab, { host: '127.0.0.2', cert: cert1 });
+      const { d } = await deliverer(lab, { delivery: { port: lab.port, connection_reuse: { max_messages: 1, idle_timeout: '30s' } } });
+      // Node's tls.connect builds a context from the options (`ca`) unless it is handed one: count the no-issuer ones built.
+      const original = tls.createSecureContext;
+      let built = 0;
+      tls.createSecureContext = (options) => {
+        const ca = options?.ca;
+        if ((Array.isArray(ca) ? ca : [ca]).includes(NO_ISSUER_CA_PEM)) built++;
+        return original(options);
+      };
+      try {
+        for (let i = 0; i < 4; i++) assert.equal((await d.deliver(job('dane.test', [`c${i}@dane.test`])))[0]?.status, 'sent');
+        assert.equal(mx.stats.tlsHandshakes, 4, 'one connection per message');
+        assert.equal(built, 0);
+      } finally {
+        tls.createSecureContext = original;
         await d.close();
       }
     });

@@ -19,7 +19,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectPolicy, SessionSettings } from '../../outbound/smtp-session.ts';
 import { openVerifiedSession, presentedChain } from '../../outbound/smtp-session.ts';
-import { NO_ISSUER_CA_PEM } from '../../outbound/trust-store.ts';
+import { noIssuerClientContext } from '../../outbound/trust-store.ts';
 
 export interface FetchChainOptions {
   host: string;
@@ -49,7 +49,7 @@ function readOnlyPolicy(sni: string | null): ConnectPolicy {
 async function viaStarttls(opts: FetchChainOptions): Promise<FetchChainResult> {
   const t = opts.timeoutMs;
   const settings: SessionSettings = {
-    myhostname: opts.ehloName, connectTimeoutMs: t, commandTimeoutMs: t, clientCaPem: NO_ISSUER_CA_PEM, trustAnchors: [],
+    myhostname: opts.ehloName, connectTimeoutMs: t, commandTimeoutMs: t, clientContext: noIssuerClientContext(), trustAnchors: [],
     // every stage bounded by the one --timeout (outbound/deadline.ts); one reply at most 64 KiB, as the relay's default
     deadlines: { connectMs: t, heloMs: t, starttlsMs: t, mailMs: t, rcptMs: t, dataInitMs: t, dataXferMs: t, minDataRate: 500, dataDoneMs: t, rsetMs: t, quitMs: t },
     maxReplySize: 65_536,
