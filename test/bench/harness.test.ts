@@ -14,7 +14,7 @@ import { buildMessage, runLoad } from './load-gen.ts';
 import { cpuOfTree, parseStat, pssOfTree } from './proc-stats.ts';
 import { median, percentile, ratios, runVerified, summarise, workloadName, type RunFigures } from './report.ts';
 import { computeFigures, type RunOptions } from './run.ts';
-import { serviceNodeOptions } from './relay-process.ts';
+import { serviceEnvironment, serviceNodeOptions } from './relay-process.ts';
 import { smtpSourceArgs } from './smtp-source.ts';
 import { fillSpool } from './scaling.ts';
 import { startSink, type Arrival } from './sink.ts';
@@ -108,6 +108,12 @@ describe('relay process', () => {
     assert.deepEqual(serviceNodeOptions(), ['--max-semi-space-size=4', '--heap-growing-percent=50', '--v8-pool-size=2']);
     assert.deepEqual(serviceNodeOptions('ExecStart=/usr/bin/node /opt/x/bin/dane-relay.js serve --config /etc/x.yaml\n'), []);
     assert.throws(() => serviceNodeOptions('ExecStart=/bin/true\n'), /no ExecStart/);
+  });
+
+  test('the relay runs in the environment of the shipped unit\'s Environment= lines', () => {
+    assert.deepEqual(serviceEnvironment(), { UV_THREADPOOL_SIZE: '2' });
+    assert.deepEqual(serviceEnvironment('Environment=A=1 "B=two words"\n# Environment=C=3\nEnvironment="D=" E=x=y\n'), { A: '1', B: 'two words', D: '', E: 'x=y' });
+    assert.deepEqual(serviceEnvironment('ExecStart=/usr/bin/node x.js serve\n'), {});
   });
 });
 

@@ -11,7 +11,10 @@
  *   log lines at info into `<dir>/relay.log`.
  * - The child runs with the node options of the shipped unit's ExecStart
  *   (`serviceNodeOptions()`), then `BENCH_RELAY_NODE_FLAGS` (profiling), and
- *   only from a dist/ at least as new as src/ (no tsx at run time).
+ *   only from a dist/ at least as new as src/ (no tsx at run time); its
+ *   environment is the bench's with the unit's `Environment=` assignments
+ *   (`serviceEnvironment()`) over it, then `BENCH_RELAY_ENV` (`K=V K=V`, for
+ *   an experiment) over those.
  * - `startRelayProcess()` resolves once the listener accepts connections, or
  *   rejects (child killed) when it exits or does not listen within the
  *   timeout. `stop()` sends SIGTERM, then SIGKILL after `killAfterMs`.
@@ -131,12 +134,37 @@ export function serviceNodeOptions(unitText = readFileSync(fileURLToPath(new URL
   return (line[2] ?? '').split(/\s+/).filter(Boolean);
 }
 
+/**
+ * The `Environment=` assignments of the shipped unit (systemd syntax: one or
+ * more `K=V`, each optionally in double quotes), so the bench runs the relay
+ * in the environment the service gives it.
+ */
+export function serviceEnvironment(unitText = readFileSync(fileURLToPath(new URL('../../systemd/dane-relay.service', import.meta.url)), 'utf8')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of unitText.matchAll(/^Environment=(.*)$/gm)) assignInto(env, line[1] ?? '');
+  return env;
+}
+
+function assignInto(env: Record<string, string>, text: string): void {
+  for (const m of text.matchAll(/"([^"]*)"|(\S+)/g)) {
+    const word = m[1] ?? m[2] ?? '';
+    const eq = word.indexOf('=');
+    if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+}
+
+function relayEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...serviceEnvironment() };
+  assignInto(env as Record<string, string>, process.env.BENCH_RELAY_ENV ?? '');
+  return env;
+}
+
 export async function startRelayProcess(s: RelaySetup, startTimeoutMs = 60_000): Promise<RelayProcess> {
   assertBuilt();
   const configFile = join(s.dir, 'relay.yaml');
   await writeFile(configFile, JSON.stringify(benchRelayConfig(s), null, 2));
   const t0 = Date.now();
-  const child = spawn(process.execPath, [...serviceNodeOptions(), ...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...serviceNodeOptions(), ...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: relayEnvironment() });
   const out = createWriteStream(join(s.dir, 'relay.stdio'));
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);

@@ -124,7 +124,7 @@ describe('tlsa names and data (C20)', () => {
     assert.equal(tlsaDataFor(leaf.der, 0, 2).length, 64);
   });
 
-  test('certMatches: a parsed certificate against each selector x matching type, as tlsaDataFor computes it', async () => {
+  test('C22, C23: certMatches, the one comparison of a certificate with a record, for each selector x matching type as tlsaDataFor computes it', async () => {
     const { leaf, root } = await pki();
     const cert = new X509Certificate(leaf.der);
     for (const selector of [0, 1] as const) {
