@@ -20,11 +20,11 @@
  * connection per session) in its own process, so the CPU figure is the
  * server's alone.
  * `--server relay` (default): the relay's `InboundServer`. `--server
- * smtp-server`: the library's floor, smtp-server as the relay starts it
- * (`PromptGreetingServer`, no greeting delay, same limits) with a data
- * handler that only drains the message: no hooks, no Received header, no
- * spool (`--spool` is then ignored). The relay's own inbound code costs the
- * difference.
+ * smtp-server`: the library's floor, the relay's smtp-server subclass
+ * (`PromptGreetingServer`, no greeting delay; AUTH and STARTTLS off, the
+ * same client limit, a 10 MiB size limit) with a data handler that only
+ * drains the message: no hooks, no Received header, no spool (`--spool` is
+ * then ignored). The relay's own inbound code costs the difference.
  * `--spool disk` (default): the relay's spool in a temp dir under `--dir`
  * (tmpdir(); a tmpfs such as /dev/shm takes the disk out); each queued
  * message is then removed, as delivery would. `--spool memory`: a spool
