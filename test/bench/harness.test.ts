@@ -14,7 +14,7 @@ import { buildMessage, runLoad } from './load-gen.ts';
 import { cpuOfTree, parseStat, pssOfTree } from './proc-stats.ts';
 import { median, percentile, ratios, runVerified, summarise, workloadName, type RunFigures } from './report.ts';
 import { computeFigures, type RunOptions } from './run.ts';
-import { serviceEnvironment, serviceNodeOptions } from './relay-process.ts';
+import { mergeConfig, serviceEnvironment, serviceNodeOptions } from './relay-process.ts';
 import { smtpSourceArgs } from './smtp-source.ts';
 import { fillSpool } from './scaling.ts';
 import { startSink, type Arrival } from './sink.ts';
@@ -114,6 +114,12 @@ describe('relay process', () => {
     assert.deepEqual(serviceEnvironment(), { UV_THREADPOOL_SIZE: '2' });
     assert.deepEqual(serviceEnvironment('Environment=A=1 "B=two words"\n# Environment=C=3\nEnvironment="D=" E=x=y\n'), { A: '1', B: 'two words', D: '', E: 'x=y' });
     assert.deepEqual(serviceEnvironment('ExecStart=/usr/bin/node x.js serve\n'), {});
+  });
+
+  test('BENCH_RELAY_CONFIG is merged key by key over the bench configuration', () => {
+    const base = { delivery: { port: 25, inet_protocols: 'ipv4' }, listen: ['127.0.0.1:2525'] };
+    assert.deepEqual(mergeConfig(base, { delivery: { engine_thread: false }, listen: ['127.0.0.1:1'] }), { delivery: { port: 25, inet_protocols: 'ipv4', engine_thread: false }, listen: ['127.0.0.1:1'] });
+    assert.deepEqual(base.delivery, { port: 25, inet_protocols: 'ipv4' });
   });
 });
 

@@ -14,7 +14,9 @@
  *   only from a dist/ at least as new as src/ (no tsx at run time); its
  *   environment is the bench's with the unit's `Environment=` assignments
  *   (`serviceEnvironment()`) over it, then `BENCH_RELAY_ENV` (`K=V K=V`, for
- *   an experiment) over those.
+ *   an experiment) over those. `BENCH_RELAY_CONFIG` (a JSON object) is
+ *   merged, key by key, over `benchRelayConfig()` (an experiment with a
+ *   setting, e.g. `{"delivery":{"engine_thread":false}}`).
  * - `startRelayProcess()` resolves once the listener accepts connections, or
  *   rejects (child killed) when it exits or does not listen within the
  *   timeout. `stop()` sends SIGTERM, then SIGKILL after `killAfterMs`.
@@ -145,6 +147,17 @@ export function serviceEnvironment(unitText = readFileSync(fileURLToPath(new URL
   return env;
 }
 
+/** `over` merged into `base`: objects key by key, anything else replaced. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isObject(b) && isObject(v) ? mergeConfig(b, v) : v;
+  }
+  return out;
+}
+
 function assignInto(env: Record<string, string>, text: string): void {
   for (const m of text.matchAll(/"([^"]*)"|(\S+)/g)) {
     const word = m[1] ?? m[2] ?? '';
@@ -162,7 +175,8 @@ function relayEnvironment(): NodeJS.ProcessEnv {
 export async function startRelayProcess(s: RelaySetup, startTimeoutMs = 60_000): Promise<RelayProcess> {
   assertBuilt();
   const configFile = join(s.dir, 'relay.yaml');
-  await writeFile(configFile, JSON.stringify(benchRelayConfig(s), null, 2));
+  const overrides = JSON.parse(process.env.BENCH_RELAY_CONFIG ?? '{}') as Record<string, unknown>;
+  await writeFile(configFile, JSON.stringify(mergeConfig(benchRelayConfig(s), overrides), null, 2));
   const t0 = Date.now();
   const child = spawn(process.execPath, [...serviceNodeOptions(), ...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), DANE_RELAY, 'serve', '--config', configFile, '--grace', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: relayEnvironment() });
   const out = createWriteStream(join(s.dir, 'relay.stdio'));
