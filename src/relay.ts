@@ -73,7 +73,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps): Promise<
     if (recovered.length > 0) logger.info({ event: 'recover', count: recovered.length }, `recovered ${recovered.length} message(s) from active/`);
     const sched = new Scheduler({ spool, deliverer: deps.deliverer, logger, settings: schedulerSettings(config), now: deps.now });
     scheduler = sched;
-    inbound = new InboundServer({ config, spool, logger, onQueued: (id, hint) => sched.notify(id, hint), now: deps.now });
+    inbound = new InboundServer({ config, spool, logger, queueDir: () => (sched.admitsAtOnce() ? 'active' : 'incoming'), onQueued: (id, hint, dir) => sched.notify(id, hint, dir), now: deps.now });
     const addresses = await inbound.listen();
     await sched.start();
     logger.info({ event: 'start', listen: addresses, spool: config.spool }, `daemon started -- listening on ${addresses.map((a) => `${a.host}:${a.port}`).join(', ')}`);

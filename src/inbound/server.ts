@@ -6,7 +6,8 @@
  *   is offered only after STARTTLS and only when a users file is configured;
  *   everyone else: `554 5.7.1 Relay access denied` at RCPT (access.ts).
  * - `250 2.0.0 Ok: queued as ID` is sent only after the message's queue
- *   file is on disk (spool.ts), then `onQueued(id, hint)` runs.
+ *   file is on disk (spool.ts), then `onQueued(id, hint, dir)` runs; the
+ *   file is in `incoming/`, or in `active/` when `queueDir()` said so.
  * - Limits with the standard replies: size `552 5.3.4`, recipients
  *   `452 4.5.3`, clients (`421`), idle timeout (`421`), line length in DATA
  *   `500 5.5.2`, command line length `500 5.5.2` and the session goes on
@@ -33,7 +34,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { readUsersFile, verifyPassword, type UserTable } from '../config/users-file.ts';
-import type { Spool } from '../queue/spool.ts';
+import type { NewMessageDir, Spool } from '../queue/spool.ts';
 import { storeMessage } from './store-message.ts';
 import { networkMatcher, RELAY_DENIED, type NetworkMatcher } from './access.ts';
 import { BAD_RECIPIENT, BAD_SENDER, validMailbox } from './address.ts';
@@ -47,8 +48,10 @@ export interface InboundDeps {
   config: RelayConfig;
   spool: Spool;
   logger: Logger;
-  /** The message is durable; `hint` carries what was just written (record, and small bodies). */
-  onQueued: (id: string, hint: QueuedHint) => void;
+  /** The message is durable in `dir`; `hint` carries what was just written (record, and small bodies). */
+  onQueued: (id: string, hint: QueuedHint, dir: NewMessageDir) => void;
+  /** Asked as each message is committed: `active` when the queue takes it for delivery at once; default `incoming`. */
+  queueDir?: () => NewMessageDir;
   now?: () => number;
 }
 
@@ -256,7 +259,7 @@ export class InboundServer {
   }
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
-    const result = await storeMessage({ stream, session, spool: this.deps.spool, config: this.config, now: this.deps.now ?? Date.now });
+    const result = await storeMessage({ stream, session, spool: this.deps.spool, config: this.config, now: this.deps.now ?? Date.now, ...(this.deps.queueDir ? { queueDir: this.deps.queueDir } : {}) });
     if (result.kind === 'client-gone') {
       this.deps.logger.info({ event: 'lost-connection', client: session.remoteAddress, stage: 'DATA' }, `lost connection after DATA from ${session.clientHostname || 'unknown'}[${session.remoteAddress}]`);
       return cb(result.error instanceof Error ? result.error : new Error(String(result.error)));
@@ -266,13 +269,13 @@ export class InboundServer {
       else this.deps.logger.warn({ event: 'reject', client: session.remoteAddress, reason: result.reason }, `NOQUEUE: reject: DATA from [${session.remoteAddress}]: ${result.reply.code} ${result.reply.text}`);
       return cb(smtpError(result.reply));
     }
-    const { id, size, sender, nrcpt, messageId, record, body } = result;
+    const { id, dir, size, sender, nrcpt, messageId, record, body } = result;
     this.deps.logger.info(
       { event: 'queued', qid: id, client: session.remoteAddress, helo: session.hostNameAppearsAs, user: session.user, sender, nrcpt, size, messageId },
       `${id}: from=<${sender}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
     );
     if (record.tlsRequiredNo) this.deps.logger.info({ event: 'tls-required-no', qid: id, honored: this.config.tls.honor_tls_required_no }, `${id}: TLS-Required: No header${this.config.tls.honor_tls_required_no ? '' : ' ignored (tls.honor_tls_required_no is off)'}`);
     cb(null, `2.0.0 Ok: queued as ${id}`);
-    this.deps.onQueued(id, { record, ...(body ? { body } : {}) });
+    this.deps.onQueued(id, { record, ...(body ? { body } : {}) }, dir);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Stores one DATA stream durably: Received header + content, then the
- * record, as one queue file in `incoming/ID` (spool.ts, queue-file.ts).
+ * record, as one queue file in `incoming/ID`, or `active/ID` when
+ * `queueDir` says the queue takes it at once (spool.ts, queue-file.ts).
  * Only a `queued` result may be answered with 250.
  *
  * Contract: the whole stream is always consumed (smtp-server needs its end
@@ -28,14 +29,14 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RelayConfig } from '../config/schema.ts';
 import { newRecord, type QueueRecord } from '../queue/record.ts';
-import type { MessageWriter, Spool } from '../queue/spool.ts';
+import type { MessageWriter, NewMessageDir, Spool } from '../queue/spool.ts';
 import { LineChecker } from './line-check.ts';
 import { receivedHeader } from './received.ts';
 import { HeaderScanner } from './header-scan.ts';
 import { envelopeDsn, recipientDsn } from './envelope-params.ts';
 
 export type StoreResult =
-  | { kind: 'queued'; id: string; size: number; sender: string; nrcpt: number; messageId: string; record: QueueRecord; body?: Buffer }
+  | { kind: 'queued'; id: string; dir: NewMessageDir; size: number; sender: string; nrcpt: number; messageId: string; record: QueueRecord; body?: Buffer }
   | { kind: 'client-gone'; error: unknown }
   | { kind: 'rejected'; reason: string; reply: { code: number; text: string } }
   | { kind: 'io-error'; error: unknown; reply: { code: number; text: string } };
@@ -46,6 +47,8 @@ export interface StoreInput {
   spool: Spool;
   config: RelayConfig;
   now: () => number;
+  /** Asked when the message is complete: the queue directory it is committed into (default `incoming`). */
+  queueDir?: () => NewMessageDir;
 }
 
 const IO_ERROR = { code: 451, text: '4.3.0 Error: queue file write error' };
@@ -149,13 +152,15 @@ export async function storeMessage(input: StoreInput): Promise<StoreResult> {
     return { kind: 'rejected', reason: 'too-many-hops', reply: TOO_MANY_HOPS };
   }
   let record: QueueRecord;
+  let dir: NewMessageDir;
   try {
     if (writeError !== undefined) throw writeError;
     record = recordOf(session, { id, sender, now, size, eightBit: checker.eightBit, headers: messageId });
-    await writer.commit(record);
+    dir = input.queueDir?.() ?? 'incoming';
+    await writer.commit(record, dir);
   } catch (error) {
     await writer.abort();
     return { kind: 'io-error', error, reply: IO_ERROR };
   }
-  return { kind: 'queued', id, size, sender, nrcpt: recipients.length, messageId: messageId.value(), record, ...(body ? { body } : {}) };
+  return { kind: 'queued', id, dir, size, sender, nrcpt: recipients.length, messageId: messageId.value(), record, ...(body ? { body } : {}) };
 }

@@ -12,8 +12,9 @@
  *   A running relay never delivers from hold/ (its scan reads incoming/ and
  *   deferred/ only, and an activation of a message moved away finds no file
  *   and drops it: the rename is atomic, so either the hold or the delivery
- *   attempt wins, never both). A message in active/ is being delivered now
- *   and is refused (`active`): hold it after the attempt.
+ *   attempt wins, never both). A message in active/ is in the running
+ *   relay's delivery queue (being delivered, or just accepted and about to
+ *   be) and is refused (`active`): hold it after the attempt.
  * - `releaseMessage` (postsuper -H): hold/ to deferred/ with its next
  *   attempt now; `requeueMessage` (postsuper -r): incoming/, deferred/ or
  *   hold/ to incoming/ (due now). Both drop the flush trigger, so a running

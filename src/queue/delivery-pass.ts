@@ -5,8 +5,9 @@
  * message and its queue file is here (Postfix: qmgr's `qmgr_active.c`).
  *
  * Contract:
- * - `DeliveryPass.open`: the message moves into `active/` and its record is
- *   loaded (the one inbound just wrote may be given: it is what is on disk).
+ * - `DeliveryPass.open`: the message moves into `active/` (unless inbound
+ *   committed it there) and its record is loaded (the one inbound just
+ *   wrote may be given: it is what is on disk).
  *   A queue file that cannot be parsed goes to `corrupt/`, logged; a message
  *   gone meanwhile (deleted by the operator) yields undefined. The attempt
  *   counter is raised. Never throws for these cases.

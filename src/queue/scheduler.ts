@@ -7,7 +7,8 @@
  *
  * Promises:
  * - A message handed over by `notify(id)` (inbound just stored it) is
- *   activated at once, not at the next scan.
+ *   activated at once, not at the next scan; while `admitsAtOnce()`, inbound
+ *   commits it straight into `active/` (no rename at activation).
  * - At most `concurrency` deliver() calls run at once, at most
  *   `destinationConcurrency` per domain.
  * - A pass's end says when the message is next due; waiting messages come
@@ -96,11 +97,16 @@ export class Scheduler {
     this.pump();
   }
 
-  /** A message was just stored in incoming/: deliver it now. */
-  notify(id: string, hint?: QueuedHint): void {
+  /** Whether a message accepted now is taken into the active set at once (inbound then commits it into active/). */
+  admitsAtOnce(): boolean {
+    return !this.stopping && this.active.size + this.moving.size < (this.deps.maxActiveMessages ?? 1000);
+  }
+
+  /** A message was just stored in incoming/ (or in active/, after `admitsAtOnce()`): deliver it now. */
+  notify(id: string, hint?: QueuedHint, dir: 'incoming' | 'active' = 'incoming'): void {
     // Bodies are kept only while few messages wait, so a backlog never holds content in memory.
     const keep = hint && (this.waiting.size < HINT_BODY_WAITING_LIMIT ? hint : { record: hint.record });
-    this.waiting.set(id, { dir: 'incoming', due: this.now(), ...(keep ? { hint: keep } : {}) });
+    this.waiting.set(id, { dir, due: this.now(), ...(keep ? { hint: keep } : {}) });
     this.pump();
   }
 

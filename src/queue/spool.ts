@@ -14,7 +14,12 @@
  * Promises: a queue file is only ever written whole in `tmp/`, fsynced, then
  * renamed into a queue directory and that directory fsynced, so a file in a
  * queue directory is complete and durable; a message is accepted (250) only
- * after `beginMessage(...).commit(record)` resolved. A record change
+ * after `beginMessage(...).commit(record)` resolved. A new message is
+ * committed into `incoming/`, or straight into `active/` when the running
+ * relay's queue takes it for delivery at once (`commit(record, 'active')`:
+ * Postfix's active queue is the messages its queue manager holds in memory,
+ * and this saves the incoming -> active rename; after a crash `recover()`
+ * moves it back to `incoming/` like any other active message). A record change
  * (`writeRecord`) writes a new copy the same way and renames it over the old
  * one. Directory fsyncs are group-committed (dir-sync.ts): concurrent
  * writers share one fsync that started after their rename. Moves are
@@ -48,12 +53,16 @@ export class SpoolLockedError extends Error {
 
 export type ReadResult = ParsedRecord | { kind: 'missing' };
 
+/** Where a new message is committed: `incoming/`, or `active/` when the running queue takes it at once. */
+export type NewMessageDir = 'incoming' | 'active';
+
 /** A new message being written: `write` content chunks, then `commit` (durable, in `incoming/`) or `abort`. */
 export interface MessageWriter {
   /** The message's queue id (queue-id.ts: acceptance time + inode of its file). */
   readonly id: string;
   write(chunk: Buffer): Promise<void>;
-  commit(record: QueueRecord): Promise<void>;
+  /** Writes the record, fsyncs, renames into `into` (default `incoming/`), fsyncs that directory. */
+  commit(record: QueueRecord, into?: NewMessageDir): Promise<void>;
   abort(): Promise<void>;
 }
 
@@ -155,21 +164,21 @@ export class Spool {
     const tmp = this.tmpPath('new');
     const file = await createQueueFile(tmp);
     const id = newQueueId(nowMs, file.inode);
-    const final = this.path('incoming', id);
-    let renamed = false;
+    let final: string | undefined;
     return {
       id,
       write: (chunk) => file.write(chunk),
-      commit: async (record) => {
+      commit: async (record, into = 'incoming') => {
         if (record.id !== id) throw new Error(`record ${record.id} written as ${id}`);
         await file.finish(record);
-        await rename(tmp, final);
-        renamed = true;
-        await this.dirSync.sync(join(this.root, 'incoming'));
+        const path = this.path(into, id);
+        await rename(tmp, path);
+        final = path;
+        await this.dirSync.sync(join(this.root, into));
       },
       abort: async () => {
         await file.discard();
-        if (renamed) await unlink(final).catch(() => undefined);
+        if (final !== undefined) await unlink(final).catch(() => undefined);
       },
     };
   }

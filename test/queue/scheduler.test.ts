@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
 import { Scheduler } from '../../src/queue/scheduler.ts';
+import { newRecord } from '../../src/queue/record.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import type { Deliverer, DeliveryJob } from '../../src/queue/deliverer.ts';
 import type { Spool } from '../../src/queue/spool.ts';
@@ -274,6 +275,63 @@ describe('scheduler', () => {
       },
       { scanIntervalMs: 3_600_000 },
     );
+  });
+
+  test('a message committed into active/ and handed over as there is delivered without a rename, and removed from active/', async () => {
+    const d = scriptedDeliverer(() => SENT);
+    await withScheduler(
+      d,
+      async ({ scheduler, spool, clock }) => {
+        await scheduler.start();
+        const moves: string[] = [];
+        const move = spool.move.bind(spool);
+        spool.move = async (...args: Parameters<Spool['move']>) => {
+          moves.push(`${args[1]}->${args[2]}`);
+          return move(...args);
+        };
+        assert.equal(scheduler.admitsAtOnce(), true);
+        const w = await spool.beginMessage(clock.t);
+        const body = Buffer.from('Subject: x\r\n\r\nhi\r\n');
+        await w.write(body);
+        const record = newRecord({ id: w.id, sender: 'a@src.test', recipients: ['r@one.test'], receivedAt: clock.t, size: body.length, smtputf8: false, eightBit: false });
+        await w.commit(record, 'active');
+        scheduler.notify(w.id, { record, body }, 'active');
+        await until(() => d.calls.length === 1);
+        await scheduler.idle();
+        assert.deepEqual(moves, []);
+        assert.deepEqual(await spool.list('active'), []);
+        assert.deepEqual(await spool.list('incoming'), []);
+      },
+      { scanIntervalMs: 3_600_000 },
+    );
+  });
+
+  test('admitsAtOnce(): not while the active set is full (maxActiveMessages), nor once stopping', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const d = scriptedDeliverer(() => SENT);
+    const deliver = d.deliver.bind(d);
+    d.deliver = async (job) => {
+      await gate;
+      return deliver(job);
+    };
+    const { spool, cleanup } = await tempSpool();
+    const scheduler = new Scheduler({ spool, deliverer: d, logger: silentLogger(), settings: settings({ scanIntervalMs: 3_600_000 }), maxActiveMessages: 1 });
+    try {
+      await scheduler.start();
+      assert.equal(scheduler.admitsAtOnce(), true);
+      scheduler.notify(await storeMessage(spool, 'a@src.test', ['r@one.test']));
+      await until(() => !scheduler.admitsAtOnce());
+      release();
+      await scheduler.idle();
+      assert.equal(scheduler.admitsAtOnce(), true);
+      await scheduler.stop(1000);
+      assert.equal(scheduler.admitsAtOnce(), false);
+    } finally {
+      release();
+      await scheduler.stop(1000);
+      await cleanup();
+    }
   });
 
   test('the flush trigger file makes deferred messages due now', async () => {

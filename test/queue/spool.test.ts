@@ -25,6 +25,40 @@ describe('spool', () => {
     }
   });
 
+  test('a new message committed into active/ is complete there, nowhere else, and goes back to incoming/ at recover()', async () => {
+    const { spool, dir, cleanup } = await tempSpool();
+    try {
+      const w = await spool.beginMessage(Date.now());
+      const body = Buffer.from('Subject: x\r\n\r\nhello\r\n');
+      await w.write(body);
+      await w.commit(newRecord({ id: w.id, sender: 'a@src.test', recipients: ['r@dst.test'], receivedAt: 1, size: body.length, smtputf8: false, eightBit: false }), 'active');
+      assert.deepEqual(await spool.list('active'), [w.id]);
+      assert.deepEqual(await spool.list('incoming'), []);
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+      const read = await spool.readRecord('active', w.id);
+      assert.equal(read.kind, 'ok');
+      assert.deepEqual(await spool.readContent('active', w.id, body.length), body);
+      assert.deepEqual(await spool.recover(), [w.id]);
+      assert.deepEqual(await spool.list('incoming'), [w.id]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('an aborted message committed into active/ leaves nothing behind', async () => {
+    const { spool, dir, cleanup } = await tempSpool();
+    try {
+      const w = await spool.beginMessage(Date.now());
+      await w.write(Buffer.from('data'));
+      await w.commit(newRecord({ id: w.id, sender: '', recipients: ['r@dst.test'], receivedAt: 1, size: 4, smtputf8: false, eightBit: false }), 'active');
+      await w.abort();
+      assert.deepEqual(await spool.list('active'), []);
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+    } finally {
+      await cleanup();
+    }
+  });
+
   test('an aborted message leaves nothing behind, also after its commit failed', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     try {

@@ -56,6 +56,37 @@ describe('relay assembly', () => {
     }
   });
 
+  test('a message accepted by the running relay is committed straight into active/: no incoming -> active rename', async () => {
+    const t = await tempDir();
+    const seenIn: Array<string | undefined> = [];
+    let handle: RelayHandle | undefined;
+    const d = scriptedDeliverer(() => SENT);
+    const deliver = d.deliver.bind(d);
+    d.deliver = async (job) => {
+      seenIn.push(await handle?.queue.spool.locate(job.queueId));
+      return deliver(job);
+    };
+    handle = await startRelay(relayConfig(join(t.dir, 'spool')), { deliverer: d, logger: silentLogger() });
+    const moves: string[] = [];
+    const spool = handle.queue.spool;
+    const move = spool.move.bind(spool);
+    spool.move = async (...args: Parameters<typeof spool.move>) => {
+      moves.push(`${args[1]}->${args[2]}`);
+      return move(...args);
+    };
+    try {
+      await submit(handle, 2);
+      await until(() => d.calls.length === 2);
+      await handle.queue.scheduler.idle();
+      assert.deepEqual(seenIn, ['active', 'active']);
+      assert.deepEqual(moves, []);
+      assert.deepEqual(await spool.list('active'), []);
+    } finally {
+      await handle.stop({ graceMs: 1000 });
+      await t.cleanup();
+    }
+  });
+
   test('restart: messages queued before a restart are delivered after it', async () => {
     const t = await tempDir();
     const spool = join(t.dir, 'spool');
