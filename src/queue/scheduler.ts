@@ -21,7 +21,7 @@
 import type { Logger } from 'pino';
 import type { Deliverer, DeliveryJob, RecipientOutcome } from './deliverer.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import type { Spool } from './spool.ts';
+import type { NewMessageDir, Spool } from './spool.ts';
 import { DelivererSlot } from './deliverer-slot.ts';
 import { DeliveryPass, type DsnPolicy, type PassContext, type PassEnd, type QueuedHint } from './delivery-pass.ts';
 import { FlushWatcher } from './flush-watcher.ts';
@@ -103,7 +103,7 @@ export class Scheduler {
   }
 
   /** A message was just stored in incoming/ (or in active/, after `admitsAtOnce()`): deliver it now. */
-  notify(id: string, hint?: QueuedHint, dir: 'incoming' | 'active' = 'incoming'): void {
+  notify(id: string, hint?: QueuedHint, dir: NewMessageDir = 'incoming'): void {
     // Bodies are kept only while few messages wait, so a backlog never holds content in memory.
     const keep = hint && (this.waiting.size < HINT_BODY_WAITING_LIMIT ? hint : { record: hint.record });
     this.waiting.set(id, { dir, due: this.now(), ...(keep ? { hint: keep } : {}) });

@@ -56,7 +56,7 @@ export type ReadResult = ParsedRecord | { kind: 'missing' };
 /** Where a new message is committed: `incoming/`, or `active/` when the running queue takes it at once. */
 export type NewMessageDir = 'incoming' | 'active';
 
-/** A new message being written: `write` content chunks, then `commit` (durable, in `incoming/`) or `abort`. */
+/** A new message being written: `write` content chunks, then `commit` (durable, in `incoming/` or `active/`) or `abort`. */
 export interface MessageWriter {
   /** The message's queue id (queue-id.ts: acceptance time + inode of its file). */
   readonly id: string;

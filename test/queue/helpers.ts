@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { Spool } from '../../src/queue/spool.ts';
+import { Spool, type NewMessageDir } from '../../src/queue/spool.ts';
 import { newRecord } from '../../src/queue/record.ts';
 import type { Deliverer, DeliveryJob, RecipientOutcome } from '../../src/queue/deliverer.ts';
 import type { SchedulerSettings } from '../../src/queue/scheduler.ts';
@@ -14,13 +14,13 @@ export async function tempSpool(): Promise<{ spool: Spool; dir: string; cleanup:
   return { spool, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function storeMessage(spool: Spool, sender: string, recipients: string[], opts: { now?: number; body?: string } = {}): Promise<string> {
+export async function storeMessage(spool: Spool, sender: string, recipients: string[], opts: { now?: number; body?: string; into?: NewMessageDir } = {}): Promise<string> {
   const now = opts.now ?? Date.now();
   const w = await spool.beginMessage(now);
   const id = w.id;
   const body = Buffer.from(opts.body ?? `From: ${sender || 'MAILER-DAEMON'}\r\nTo: ${recipients.join(', ')}\r\nSubject: test ${id}\r\nMessage-ID: <${id}@test>\r\n\r\nhello\r\n`);
   await w.write(body);
-  await w.commit(newRecord({ id, sender, recipients, receivedAt: now, size: body.length, smtputf8: false, eightBit: false }));
+  await w.commit(newRecord({ id, sender, recipients, receivedAt: now, size: body.length, smtputf8: false, eightBit: false }), opts.into);
   return id;
 }
 
