@@ -58,6 +58,8 @@ interface Job {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Messages held in memory for delivery at once when `maxActiveMessages` is not given. */
+const DEFAULT_ACTIVE_LIMIT = 1000;
 /** Messages activated concurrently (rename + read each). */
 const ACTIVATION_BATCH = 32;
 /** Above this many waiting messages, a fresh message's content is not kept in memory. */
@@ -99,7 +101,7 @@ export class Scheduler {
 
   /** Whether a message accepted now is taken into the active set at once (inbound then commits it into active/). */
   admitsAtOnce(): boolean {
-    return !this.stopping && this.active.size + this.moving.size < (this.deps.maxActiveMessages ?? 1000);
+    return !this.stopping && this.active.size + this.moving.size < (this.deps.maxActiveMessages ?? DEFAULT_ACTIVE_LIMIT);
   }
 
   /** A message was just stored in incoming/ (or in active/, after `admitsAtOnce()`): deliver it now. */
@@ -229,7 +231,7 @@ export class Scheduler {
   private async activateDue(): Promise<void> {
     this.activating = true;
     try {
-      const limit = this.deps.maxActiveMessages ?? 1000;
+      const limit = this.deps.maxActiveMessages ?? DEFAULT_ACTIVE_LIMIT;
       while (!this.stopping) {
         const batch: Array<[string, Waiting]> = [];
         while (batch.length < ACTIVATION_BATCH && this.active.size + this.moving.size < limit) {
