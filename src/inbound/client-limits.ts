@@ -23,10 +23,9 @@
  * Failure modes: none; an unparsable address is its own key and is never
  * exempt. The failure table is bounded (LRU), so address churn cannot grow it.
  */
-import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import type { RelayConfig } from '../config/schema.ts';
-import { networkMatcher, type NetworkMatcher } from './access.ts';
+import { networkMatcher, parseClientAddress, type NetworkMatcher } from './access.ts';
 
 export interface SmtpReply {
   code: number;
@@ -64,11 +63,7 @@ export function limitSettings(config: RelayConfig): LimitSettings {
 /** The canonical text of a client address: `::ffff:192.0.2.1` and `192.0.2.1` are one client. */
 export function clientKey(address: string | undefined): string {
   if (!address) return 'unknown';
-  try {
-    return ipaddr.process(address).toString();
-  } catch {
-    return address;
-  }
+  return parseClientAddress(address)?.text ?? address;
 }
 
 export type Admission = { kind: 'accept' } | { kind: 'reject'; reason: 'connection-limit' | 'auth-rate'; reply: SmtpReply };

@@ -58,15 +58,28 @@ export interface InboundDeps {
 type Callback = (err?: Error | null) => void;
 
 /**
+ * Whether one read holds input after its first line: pipelined commands
+ * (RFC 2920), or message lines. A client that sends one command and waits
+ * for its reply (as `smtp-source` and most MTAs without PIPELINING do)
+ * sends reads of exactly one line.
+ */
+export function pipelinedInput(chunk: Buffer): boolean {
+  const lf = chunk.indexOf(0x0a);
+  return lf !== -1 && lf < chunk.length - 1;
+}
+
+/**
  * Replies to pipelined commands leave in one write: the socket is corked
  * while the commands of one read are handled (synchronously, by
  * smtp-server) and uncorked on the next tick, as Postfix's smtpd flushes
- * its replies only when no pipelined input is left. A reply produced later
- * (the 250 after DATA) is written at once.
+ * its replies only when no pipelined input is left. A read of a single
+ * command is not corked: its one reply is written at once, without the
+ * buffering and the extra tick (issue 15). A reply produced later (the 250
+ * after DATA) is written at once.
  */
 function batchReplies(socket: Socket): void {
-  socket.prependListener('data', () => {
-    if (socket.writableCorked) return;
+  socket.prependListener('data', (chunk: Buffer) => {
+    if (socket.writableCorked || !pipelinedInput(chunk)) return;
     socket.cork();
     process.nextTick(() => socket.uncork());
   });

@@ -1,7 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
+import { pipelinedInput } from '../../src/inbound/server.ts';
 import type { Spool } from '../../src/queue/spool.ts';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
 import { withInbound } from './helpers.ts';
@@ -189,6 +191,49 @@ describe('inbound SMTP', () => {
       });
     });
   }
+
+  test('replies to commands pipelined in one write leave in one write (the client reads them in one piece)', async () => {
+    await withInbound({}, async ({ port }) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      try {
+        const reads: string[] = [];
+        let waiting: (() => void) | undefined;
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => {
+          reads.push(d);
+          waiting?.();
+        });
+        const nextRead = (): Promise<void> => new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no read in time')), 5000);
+          waiting = () => {
+            clearTimeout(timer);
+            waiting = undefined;
+            resolve();
+          };
+        });
+        await nextRead();
+        assert.match(reads[0] ?? '', /^220 /);
+        socket.write('EHLO client.test\r\nMAIL FROM:<alice@src.test>\r\nRCPT TO:<bob@dst.test>\r\nDATA\r\n');
+        await nextRead();
+        assert.match(reads[1] ?? '', /^250-relay\.test[^]*\r\n250 [^]*\r\n250 [^]*\r\n354 [^]*\r\n$/);
+      } finally {
+        socket.destroy();
+      }
+    });
+  });
+
+  test('pipelinedInput: a read holding more than one line is pipelined; a single line, or part of one, is not', () => {
+    const cases: Array<[string, boolean]> = [
+      ['MAIL FROM:<a@b.test>\r\n', false],
+      ['QUIT\r\n', false],
+      ['RCPT TO:<b@c.te', false],
+      ['', false],
+      ['MAIL FROM:<a@b.test>\r\nRCPT TO:<b@c.test>\r\n', true],
+      ['RSET\r\nNO', true],
+      ['line one\r\nline two\r\n.\r\n', true],
+    ];
+    for (const [input, expected] of cases) assert.equal(pipelinedInput(Buffer.from(input, 'latin1')), expected, JSON.stringify(input));
+  });
 
   test('QUIT pipelined after the end of DATA, in the same write: 250 (queued) then 221, then the server closes', async () => {
     await withInbound({}, async ({ port, spool, queued }) => {
