@@ -105,7 +105,7 @@ describe('clients and workloads', () => {
 
 describe('relay process', () => {
   test('the relay is started with the node options of the shipped unit\'s ExecStart', () => {
-    assert.deepEqual(serviceNodeOptions(), ['--max-semi-space-size=4', '--heap-growing-percent=50', '--v8-pool-size=2']);
+    assert.deepEqual(serviceNodeOptions(), ['--max-semi-space-size=4', '--heap-growing-percent=50', '--v8-pool-size=2', '--no-allocation-site-pretenuring']);
     assert.deepEqual(serviceNodeOptions('ExecStart=/usr/bin/node /opt/x/bin/dane-relay.js serve --config /etc/x.yaml\n'), []);
     assert.throws(() => serviceNodeOptions('ExecStart=/bin/true\n'), /no ExecStart/);
   });
