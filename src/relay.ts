@@ -70,7 +70,8 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps): Promise<
   let scheduler: Scheduler | undefined;
   try {
     const recovered = await spool.recover();
-    if (recovered.length > 0) logger.info({ event: 'recover', count: recovered.length }, `recovered ${recovered.length} message(s) from active/`);
+    if (recovered.moved.length > 0) logger.info({ event: 'recover', count: recovered.moved.length }, `recovered ${recovered.moved.length} message(s) from active/`);
+    for (const { id, reason } of recovered.torn) logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
     const sched = new Scheduler({ spool, deliverer: deps.deliverer, logger, settings: schedulerSettings(config), now: deps.now });
     scheduler = sched;
     inbound = new InboundServer({ config, spool, logger, queueDir: () => (sched.admitsAtOnce() ? 'active' : 'incoming'), onQueued: (id, hint, dir) => sched.notify(id, hint, dir), now: deps.now });

@@ -11,16 +11,27 @@
  *     <root>/flush           trigger: `dane-relay queue flush` creates it
  *     <root>/pid             the running relay's pid (lock)
  *
- * Promises: a queue file is only ever written whole in `tmp/`, fsynced, then
- * renamed into a queue directory and that directory fsynced, so a file in a
- * queue directory is complete and durable; a message is accepted (250) only
- * after `beginMessage(...).commit(record)` resolved. A new message is
+ * Promises: a queue file is only ever written whole in `tmp/`. A new
+ * message's file is then renamed into its queue directory and fsynced: one
+ * fsync per message, as Postfix's one fsync of the queue file. That fsync
+ * also makes the rename durable on the journaling file systems Linux runs
+ * a spool on (ext4 and XFS set the file's ctime in the rename and commit
+ * that transaction with the file; btrfs logs the new name with the file):
+ * Postfix's own requirement of its queue file system, "a file is not lost
+ * after fsync() for that file (not its parent directory) returns". A
+ * message is accepted (250) only after `beginMessage(...).commit(record)`
+ * resolved. A crash can leave a file renamed but not yet fsynced (never
+ * answered 250): `recover()` checks the checksum (queue-file.ts) of every
+ * file in `incoming/` and `active/` and moves a torn one to `corrupt/`.
+ * A rewritten file (`writeRecord`) is fsynced before its rename and its
+ * directory fsynced after, so a file there is complete at every moment.
+ * A new message is
  * committed into `incoming/`, or straight into `active/` when the running
  * relay's queue takes it for delivery at once (`commit(record, 'active')`:
  * Postfix's active queue is the messages its queue manager holds in memory,
  * and this saves the incoming -> active rename; after a crash `recover()`
  * moves it back to `incoming/` like any other active message). A record change
- * (`writeRecord`) writes a new copy the same way and renames it over the old
+ * (`writeRecord`) writes a new copy and renames it over the old
  * one. Directory fsyncs are group-committed (dir-sync.ts): concurrent
  * writers share one fsync that started after their rename. Moves are
  * renames; a move INTO `active/` is not followed by a directory fsync, as in
@@ -41,7 +52,7 @@ import { Readable } from 'node:stream';
 import { DirSyncer } from './dir-sync.ts';
 import { migrateLegacyLayout } from './legacy-layout.ts';
 import { isQueueId, newQueueId } from './queue-id.ts';
-import { createQueueFile, readContent, readQueueRecord, rewriteQueueFile } from './queue-file-io.ts';
+import { createQueueFile, readContent, readQueueRecord, rewriteQueueFile, verifyQueueFile } from './queue-file-io.ts';
 import type { ParsedRecord, QueueRecord } from './record.ts';
 
 export const QUEUE_DIRS = ['incoming', 'active', 'deferred', 'hold', 'corrupt'] as const;
@@ -61,7 +72,7 @@ export interface MessageWriter {
   /** The message's queue id (queue-id.ts: acceptance time + inode of its file). */
   readonly id: string;
   write(chunk: Buffer): Promise<void>;
-  /** Writes the record, fsyncs, renames into `into` (default `incoming/`), fsyncs that directory. */
+  /** Writes the record, renames the file into `into` (default `incoming/`), fsyncs it. */
   commit(record: QueueRecord, into?: NewMessageDir): Promise<void>;
   abort(): Promise<void>;
 }
@@ -127,9 +138,12 @@ export class Spool {
    * Start-of-day recovery (only with the lock held, before anything runs):
    * active -> incoming (an interrupted delivery is retried), tmp emptied
    * (half-written messages were never answered 250), a spool of the older
-   * two-file layout converted (legacy-layout.ts). Returns the ids moved back.
+   * two-file layout converted (legacy-layout.ts), and every file in
+   * `incoming/` read whole: one whose trailer, record or checksum is wrong
+   * (a commit torn by a crash before its fsync, never answered 250) goes to
+   * `corrupt/`. Returns the ids moved back and the files set aside.
    */
-  async recover(): Promise<string[]> {
+  async recover(): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
     const moved: string[] = [];
     for (const id of await this.list('active')) {
       await rename(this.path('active', id), this.path('incoming', id));
@@ -139,7 +153,15 @@ export class Spool {
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.root, 'tmp'), { recursive: true });
     await migrateLegacyLayout(this.root, QUEUE_DIRS, (id) => this.tmpPath(id), (dir) => this.dirSync.sync(dir));
-    return moved;
+    const torn: Array<{ id: string; reason: string }> = [];
+    for (const id of await this.list('incoming')) {
+      const checked = await verifyQueueFile(this.path('incoming', id), id);
+      if (checked.kind !== 'corrupt') continue;
+      await rename(this.path('incoming', id), this.path('corrupt', id));
+      torn.push({ id, reason: checked.reason });
+    }
+    if (torn.length > 0) await this.dirSync.sync(join(this.root, 'corrupt'));
+    return { moved, torn };
   }
 
   async list(dir: QueueDir): Promise<string[]> {
@@ -170,11 +192,12 @@ export class Spool {
       write: (chunk) => file.write(chunk),
       commit: async (record, into = 'incoming') => {
         if (record.id !== id) throw new Error(`record ${record.id} written as ${id}`);
-        await file.finish(record);
+        file.seal(record);
         const path = this.path(into, id);
         await rename(tmp, path);
         final = path;
-        await this.dirSync.sync(join(this.root, into));
+        // One fsync: the file's content, record and (see above) its new name.
+        await file.sync();
       },
       abort: async () => {
         await file.discard();

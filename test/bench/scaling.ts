@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { newQueueId } from '../../src/queue/queue-id.ts';
-import { encodeTail } from '../../src/queue/queue-file.ts';
+import { checksum, encodeTail } from '../../src/queue/queue-file.ts';
 import type { QueueRecord } from '../../src/queue/record.ts';
 import { buildMessage, messageId } from './load-gen.ts';
 import { cpuOfTree, peakRss, rssOfTree } from './proc-stats.ts';
@@ -77,7 +77,7 @@ export async function fillSpool(spool: string, count: number, size: number, doma
         attempts: 1, nextAttemptAt: past.getTime(),
         recipients: [{ address: rcpt, status: 'deferred', dsn: '4.4.1', diagnostic: 'bench: queued while the destination was down', attempts: 1, lastAttemptAt: base + i }],
       };
-      await writeFile(join(spool, 'deferred', id), Buffer.concat([body, encodeTail(record)]));
+      await writeFile(join(spool, 'deferred', id), Buffer.concat([body, encodeTail(record, checksum(body))]));
       await utimes(join(spool, 'deferred', id), past, past);
     }
   };

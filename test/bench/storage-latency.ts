@@ -1,7 +1,7 @@
 /**
  * The disk's share of accept latency: how long the relay's spool takes to
  * store one message durably (`Spool.beginMessage` → `write` → `commit`:
- * create in tmp/, write, fsync, rename into incoming/, fsync incoming/),
+ * create in tmp/, write, rename into incoming/, fsync the file),
  * one message at a time with a pause between them, so nothing queues and
  * only the filesystem is measured. The same call inbound makes before it
  * answers `250`; no SMTP, no delivery.
@@ -12,7 +12,7 @@
  * with its Received header and record), 5 ms apart, in a temporary spool
  * under DIR (the system's temp directory; give the filesystem the spool
  * will live on). Prints ONE JSON line: p50, p99 and max in ms of the whole
- * store and of the commit alone (fsync, rename, directory fsync). Bounded
+ * store and of the commit alone (record, rename, fsync). Bounded
  * by N; the spool is removed at the end.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

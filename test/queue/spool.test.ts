@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newRecord, parseRecord } from '../../src/queue/record.ts';
+import { verifyQueueFile } from '../../src/queue/queue-file-io.ts';
 import { backoffDelay, isExpired } from '../../src/queue/backoff.ts';
 import { storeMessage, tempSpool } from './helpers.ts';
 
@@ -15,7 +16,7 @@ describe('spool', () => {
       const w = await spool.beginMessage(Date.now());
       await w.write(Buffer.from('half written'));
       assert.equal((await readdir(join(dir, 'tmp'))).length, 1);
-      assert.deepEqual(await spool.recover(), [interrupted]);
+      assert.deepEqual(await spool.recover(), { moved: [interrupted], torn: [] });
       assert.deepEqual(await spool.list('incoming'), [interrupted]);
       assert.deepEqual(await spool.list('active'), []);
       assert.deepEqual(await readdir(join(dir, 'tmp')), []);
@@ -38,8 +39,42 @@ describe('spool', () => {
       const read = await spool.readRecord('active', w.id);
       assert.equal(read.kind, 'ok');
       assert.deepEqual(await spool.readContent('active', w.id, body.length), body);
-      assert.deepEqual(await spool.recover(), [w.id]);
+      assert.deepEqual(await spool.recover(), { moved: [w.id], torn: [] });
       assert.deepEqual(await spool.list('incoming'), [w.id]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('a committed file carries the checksum of its content and record (verifyQueueFile reads it whole)', async () => {
+    const { spool, cleanup } = await tempSpool();
+    try {
+      const id = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: 'Subject: x\r\n\r\nhello\r\n' });
+      const bytes = await readFile(spool.path('incoming', id));
+      assert.match(bytes.toString('latin1'), /\nDRQ2 \d+ \d+ [0-9a-f]{8}\n$/);
+      assert.equal((await verifyQueueFile(spool.path('incoming', id), id)).kind, 'ok');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('recover(): a file a crash tore before its fsync (zeros before an intact trailer) goes to corrupt/; whole ones stay', async () => {
+    const { spool, cleanup } = await tempSpool();
+    try {
+      const whole = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: 'Subject: whole\r\n\r\nhello\r\n' });
+      const torn = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: `Subject: torn\r\n\r\n${'x'.repeat(9000)}\r\n` });
+      const inActive = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: `Subject: torn too\r\n\r\n${'y'.repeat(9000)}\r\n`, into: 'active' });
+      for (const [dir, id] of [['incoming', torn], ['active', inActive]] as const) {
+        const bytes = await readFile(spool.path(dir, id));
+        bytes.fill(0, 4096, 8192);
+        await writeFile(spool.path(dir, id), bytes);
+      }
+      const { moved, torn: setAside } = await spool.recover();
+      assert.deepEqual(moved, [inActive]);
+      assert.deepEqual(setAside.map((t) => t.id).sort(), [torn, inActive].sort());
+      for (const t of setAside) assert.match(t.reason, /checksum/);
+      assert.deepEqual(await spool.list('incoming'), [whole]);
+      assert.deepEqual(await spool.list('corrupt'), [torn, inActive].sort());
     } finally {
       await cleanup();
     }
