@@ -69,7 +69,7 @@ export function checkBody(body: Uint8Array, layout: { crc?: number }): { kind: '
   if (layout.crc === undefined) return { kind: 'ok' };
   const crc = checksum(body);
   if (crc === layout.crc) return { kind: 'ok' };
-  return { kind: 'corrupt', reason: `checksum ${crc.toString(16).padStart(8, '0')} of content and record, trailer says ${layout.crc.toString(16).padStart(8, '0')} (torn by a crash)` };
+  return { kind: 'corrupt', reason: `checksum ${crc.toString(16).padStart(8, '0')} of content and record, trailer says ${layout.crc.toString(16).padStart(8, '0')} (torn by a crash before its fsync, or damaged)` };
 }
 
 /** Parses the record bytes of a queue file and checks them against the trailer. */

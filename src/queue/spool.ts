@@ -23,16 +23,15 @@
  * resolved. A crash can leave a file renamed but not yet fsynced (never
  * answered 250): `recover()` checks the checksum (queue-file.ts) of every
  * file in `incoming/` and `active/` and moves a torn one to `corrupt/`.
- * A rewritten file (`writeRecord`) is fsynced before its rename and its
- * directory fsynced after, so a file there is complete at every moment.
- * A new message is
- * committed into `incoming/`, or straight into `active/` when the running
- * relay's queue takes it for delivery at once (`commit(record, 'active')`:
- * Postfix's active queue is the messages its queue manager holds in memory,
- * and this saves the incoming -> active rename; after a crash `recover()`
- * moves it back to `incoming/` like any other active message). A record change
- * (`writeRecord`) writes a new copy and renames it over the old
- * one. Directory fsyncs are group-committed (dir-sync.ts): concurrent
+ * A new message is committed into `incoming/`, or straight into `active/`
+ * when the running relay's queue takes it for delivery at once
+ * (`commit(record, 'active')`: Postfix's active queue is the messages its
+ * queue manager holds in memory, and this saves the incoming -> active
+ * rename; after a crash `recover()` moves it back to `incoming/` like any
+ * other active message). A record change (`writeRecord`) writes a new copy,
+ * fsyncs it, renames it over the old one and fsyncs the directory, so the
+ * old or the new copy is there, whole, at every moment. Directory fsyncs
+ * are group-committed (dir-sync.ts): concurrent
  * writers share one fsync that started after their rename. Moves are
  * renames; a move INTO `active/` is not followed by a directory fsync, as in
  * Postfix: if a crash forgets it, the file is still in `incoming/` or
@@ -155,8 +154,9 @@ export class Spool {
     await migrateLegacyLayout(this.root, QUEUE_DIRS, (id) => this.tmpPath(id), (dir) => this.dirSync.sync(dir));
     const torn: Array<{ id: string; reason: string }> = [];
     for (const id of await this.list('incoming')) {
-      const checked = await verifyQueueFile(this.path('incoming', id), id);
-      if (checked.kind !== 'corrupt') continue;
+      // A file that cannot be read now stays: its delivery attempt reports it (deferred).
+      const checked = await verifyQueueFile(this.path('incoming', id), id).catch(() => undefined);
+      if (checked?.kind !== 'corrupt') continue;
       await rename(this.path('incoming', id), this.path('corrupt', id));
       torn.push({ id, reason: checked.reason });
     }
