@@ -4,8 +4,10 @@
  *
  * Contract: `sync(dir)` resolves only after an fsync of `dir` that STARTED
  * AFTER the call was made has completed — so every rename the caller finished
- * before calling is durable (non-negotiable 4: nothing is answered 250 before
- * the file and its directory entry are on disk). While an fsync of `dir` is
+ * before calling is durable. The spool uses it where a rename must survive a
+ * crash on its own: record rewrites, moves to `deferred/`, `hold/` and
+ * `corrupt/`, recovery (a new message needs none: its file's own fsync,
+ * after its rename, is its commit; spool.ts). While an fsync of `dir` is
  * running, later callers join one follow-up fsync that starts when it ends;
  * so at most one fsync per directory runs at a time and at most one waits.
  * Errors reach every caller that joined the failing fsync.
