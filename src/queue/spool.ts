@@ -10,6 +10,7 @@
  *     <root>/corrupt/ID      ... could not be parsed
  *     <root>/flush           trigger: `dane-relay queue flush` creates it
  *     <root>/pid             the running relay's pid (lock)
+ *     <root>/checked-boot    the kernel boot whose start-of-day check is done (see recover())
  *
  * Promises: a queue file is only ever written whole in `tmp/`. A new
  * message's file is then renamed into its queue directory and fsynced: one
@@ -20,9 +21,10 @@
  * Postfix's own requirement of its queue file system, "a file is not lost
  * after fsync() for that file (not its parent directory) returns". A
  * message is accepted (250) only after `beginMessage(...).commit(record)`
- * resolved. A crash can leave a file renamed but not yet fsynced (never
- * answered 250): `recover()` checks the checksum (queue-file.ts) of every
- * file in `incoming/` and `active/` and moves a torn one to `corrupt/`.
+ * resolved. A power loss can leave a file renamed but not yet fsynced
+ * (never answered 250): the first `recover()` of each boot checks the
+ * checksum (queue-file.ts) of every file in `incoming/` and `active/` and
+ * moves a torn one to `corrupt/`.
  * A new message is committed into `incoming/`, or straight into `active/`
  * when the running relay's queue takes it for delivery at once
  * (`commit(record, 'active')`: Postfix's active queue is the messages its
@@ -45,7 +47,7 @@
  * damaged queue files are reported as `corrupt`, never thrown.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DirSyncer } from './dir-sync.ts';
@@ -74,6 +76,11 @@ export interface MessageWriter {
   /** Writes the record, renames the file into `into` (default `incoming/`), fsyncs it. */
   commit(record: QueueRecord, into?: NewMessageDir): Promise<void>;
   abort(): Promise<void>;
+}
+
+/** The running kernel's boot id (Linux); undefined where it cannot be read. */
+function kernelBootId(): Promise<string | undefined> {
+  return readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((t) => t.trim() || undefined, () => undefined);
 }
 
 function alive(pid: number): boolean {
@@ -137,12 +144,20 @@ export class Spool {
    * Start-of-day recovery (only with the lock held, before anything runs):
    * active -> incoming (an interrupted delivery is retried), tmp emptied
    * (half-written messages were never answered 250), a spool of the older
-   * two-file layout converted (legacy-layout.ts), and every file in
-   * `incoming/` read whole: one whose trailer, record or checksum is wrong
-   * (a commit torn by a crash before its fsync, never answered 250) goes to
-   * `corrupt/`. Returns the ids moved back and the files set aside.
+   * two-file layout converted (legacy-layout.ts), and, once per kernel
+   * boot, every file in `incoming/` read whole: one whose trailer, record
+   * or checksum is wrong (a commit torn by a crash before its fsync, never
+   * answered 250) goes to `corrupt/`. Only a power loss or a kernel crash
+   * can tear a file (after a process crash, even kill -9, the page cache
+   * still holds every byte written), and either starts a new boot: so the
+   * check runs when `checked-boot` does not name the running kernel's boot
+   * (`bootId`, default /proc/sys/kernel/random/boot_id; none readable:
+   * every start checks), and `checked-boot` is written only after it
+   * finished. A restart in the same boot (an upgrade, a reload that failed,
+   * a crash of the process) then starts without reading a large backlog.
+   * Returns the ids moved back and the files set aside.
    */
-  async recover(): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
+  async recover(bootId: Promise<string | undefined> = kernelBootId()): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
     const moved: string[] = [];
     for (const id of await this.list('active')) {
       await rename(this.path('active', id), this.path('incoming', id));
@@ -152,6 +167,17 @@ export class Spool {
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.root, 'tmp'), { recursive: true });
     await migrateLegacyLayout(this.root, QUEUE_DIRS, (id) => this.tmpPath(id), (dir) => this.dirSync.sync(dir));
+    const boot = await bootId;
+    const checked = join(this.root, 'checked-boot');
+    if (boot !== undefined && (await readFile(checked, 'utf8').catch(() => '')).trim() === boot) return { moved, torn: [] };
+    const torn = await this.setAsideTorn();
+    // Not fsynced: if a crash loses it, the next start checks once more.
+    if (boot !== undefined) await writeFile(checked, `${boot}\n`);
+    return { moved, torn };
+  }
+
+  /** Reads every file in `incoming/` whole and moves a torn one to `corrupt/`. */
+  private async setAsideTorn(): Promise<Array<{ id: string; reason: string }>> {
     const torn: Array<{ id: string; reason: string }> = [];
     for (const id of await this.list('incoming')) {
       // A file that cannot be read now stays: its delivery attempt reports it (deferred).
@@ -161,7 +187,7 @@ export class Spool {
       torn.push({ id, reason: checked.reason });
     }
     if (torn.length > 0) await this.dirSync.sync(join(this.root, 'corrupt'));
-    return { moved, torn };
+    return torn;
   }
 
   async list(dir: QueueDir): Promise<string[]> {

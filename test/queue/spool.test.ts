@@ -80,6 +80,36 @@ describe('spool', () => {
     }
   });
 
+  test('recover(): the torn-file check runs on the first start of each kernel boot (checked-boot), and on every start where no boot id is known', async () => {
+    const { spool, dir, cleanup } = await tempSpool();
+    const tear = async (): Promise<string> => {
+      const id = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: `Subject: torn\r\n\r\n${'x'.repeat(9000)}\r\n` });
+      const bytes = await readFile(spool.path('incoming', id));
+      bytes.fill(0, 4096, 8192);
+      await writeFile(spool.path('incoming', id), bytes);
+      return id;
+    };
+    try {
+      const first = await tear();
+      assert.deepEqual((await spool.recover(Promise.resolve('boot-a'))).torn.map((t) => t.id), [first]);
+      assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-a\n');
+      // Same boot: no power loss can have happened since the check, so the files are not read again.
+      const second = await tear();
+      assert.deepEqual((await spool.recover(Promise.resolve('boot-a'))).torn, []);
+      assert.deepEqual(await spool.list('incoming'), [second]);
+      // A new boot (the machine went down): checked again.
+      assert.deepEqual((await spool.recover(Promise.resolve('boot-b'))).torn.map((t) => t.id), [second]);
+      assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-b\n');
+      // No boot id readable: every start checks, and checked-boot is left as it was.
+      const third = await tear();
+      assert.deepEqual((await spool.recover(Promise.resolve(undefined))).torn.map((t) => t.id), [third]);
+      assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-b\n');
+      assert.deepEqual(await spool.list('corrupt'), [first, second, third].sort());
+    } finally {
+      await cleanup();
+    }
+  });
+
   test('an aborted message committed into active/ leaves nothing behind', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     try {
