@@ -50,6 +50,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { currentBootId } from './boot-id.ts';
 import { DirSyncer } from './dir-sync.ts';
 import { migrateLegacyLayout } from './legacy-layout.ts';
 import { isQueueId, newQueueId } from './queue-id.ts';
@@ -76,11 +77,6 @@ export interface MessageWriter {
   /** Writes the record, renames the file into `into` (default `incoming/`), fsyncs it. */
   commit(record: QueueRecord, into?: NewMessageDir): Promise<void>;
   abort(): Promise<void>;
-}
-
-/** The running kernel's boot id (Linux); undefined where it cannot be read. */
-function kernelBootId(): Promise<string | undefined> {
-  return readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((t) => t.trim() || undefined, () => undefined);
 }
 
 function alive(pid: number): boolean {
@@ -151,13 +147,13 @@ export class Spool {
    * can tear a file (after a process crash, even kill -9, the page cache
    * still holds every byte written), and either starts a new boot: so the
    * check runs when `checked-boot` does not name the running kernel's boot
-   * (`bootId`, default /proc/sys/kernel/random/boot_id; none readable:
-   * every start checks), and `checked-boot` is written only after it
-   * finished. A restart in the same boot (an upgrade, a reload that failed,
-   * a crash of the process) then starts without reading a large backlog.
+   * (`bootId`, default boot-id.ts; none known: every start checks), and
+   * `checked-boot` is written only after it finished. A restart in the
+   * same boot (an upgrade, a crash of the process) then starts without
+   * reading a large backlog.
    * Returns the ids moved back and the files set aside.
    */
-  async recover(bootId: Promise<string | undefined> = kernelBootId()): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
+  async recover(bootId: Promise<string | undefined> = currentBootId()): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
     const moved: string[] = [];
     for (const id of await this.list('active')) {
       await rename(this.path('active', id), this.path('incoming', id));

@@ -111,7 +111,8 @@ describe('relay process', () => {
   });
 
   test('the relay runs in the environment of the shipped unit\'s Environment= lines', () => {
-    assert.deepEqual(serviceEnvironment(), { UV_THREADPOOL_SIZE: '2' });
+    // %b stays unexpanded outside systemd: the relay ignores it and reads the kernel's boot id (boot-id.ts).
+    assert.deepEqual(serviceEnvironment(), { UV_THREADPOOL_SIZE: '2', DANE_RELAY_BOOT_ID: '%b' });
     assert.deepEqual(serviceEnvironment('Environment=A=1 "B=two words"\n# Environment=C=3\nEnvironment="D=" E=x=y\n'), { A: '1', B: 'two words', D: '', E: 'x=y' });
     assert.deepEqual(serviceEnvironment('ExecStart=/usr/bin/node x.js serve\n'), {});
   });
