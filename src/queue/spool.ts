@@ -167,8 +167,8 @@ export class Spool {
     const checked = join(this.root, 'checked-boot');
     if (boot !== undefined && (await readFile(checked, 'utf8').catch(() => '')).trim() === boot) return { moved, torn: [] };
     const torn = await this.setAsideTorn();
-    // Not fsynced: if a crash loses it, the next start checks once more.
-    if (boot !== undefined) await writeFile(checked, `${boot}\n`);
+    // Not fsynced, and a failed write is ignored: the next start then checks once more.
+    if (boot !== undefined) await writeFile(checked, `${boot}\n`).catch(() => undefined);
     return { moved, torn };
   }
 

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newRecord, parseRecord } from '../../src/queue/record.ts';
 import { verifyQueueFile } from '../../src/queue/queue-file-io.ts';
@@ -105,6 +105,13 @@ describe('spool', () => {
       assert.deepEqual((await spool.recover(Promise.resolve(undefined))).torn.map((t) => t.id), [third]);
       assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-b\n');
       assert.deepEqual(await spool.list('corrupt'), [first, second, third].sort());
+      // checked-boot cannot be written (here: a directory stands in its way): the start goes on, and checks again next time.
+      await rm(join(dir, 'checked-boot'));
+      await mkdir(join(dir, 'checked-boot'));
+      const fourth = await tear();
+      assert.deepEqual((await spool.recover(Promise.resolve('boot-c'))).torn.map((t) => t.id), [fourth]);
+      const fifth = await tear();
+      assert.deepEqual((await spool.recover(Promise.resolve('boot-c'))).torn.map((t) => t.id), [fifth]);
     } finally {
       await cleanup();
     }
