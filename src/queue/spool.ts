@@ -150,7 +150,8 @@ export class Spool {
    * (`bootId`, default boot-id.ts; none known: every start checks), and
    * `checked-boot` is written only after it finished. A restart in the
    * same boot (an upgrade, a crash of the process) then starts without
-   * reading a large backlog.
+   * reading a large backlog. Files copied into the spool from elsewhere are
+   * checked only if `checked-boot` is deleted first (README).
    * Returns the ids moved back and the files set aside.
    */
   async recover(bootId: Promise<string | undefined> = currentBootId()): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
