@@ -69,13 +69,15 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps): Promise<
   let inbound: InboundServer | undefined;
   let scheduler: Scheduler | undefined;
   try {
-    const recovered = await spool.recover();
-    if (recovered.moved.length > 0) logger.info({ event: 'recover', count: recovered.moved.length }, `recovered ${recovered.moved.length} message(s) from active/`);
-    for (const { id, reason } of recovered.torn) logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
+    const moved = await spool.recover();
+    if (moved.length > 0) logger.info({ event: 'recover', count: moved.length }, `recovered ${moved.length} message(s) from active/`);
     const sched = new Scheduler({ spool, deliverer: deps.deliverer, logger, settings: schedulerSettings(config), now: deps.now });
     scheduler = sched;
     inbound = new InboundServer({ config, spool, logger, queueDir: () => (sched.admitsAtOnce() ? 'active' : 'incoming'), onQueued: (id, hint, dir) => sched.notify(id, hint, dir), now: deps.now });
     const addresses = await inbound.listen();
+    // New mail is accepted (and delivered) while the once-per-boot torn-file
+    // check reads the backlog; the backlog is delivered only after it.
+    for (const { id, reason } of await spool.setAsideTorn()) logger.error({ qid: id, event: 'corrupt', reason }, `${id}: corrupt queue file (${reason}), moved to corrupt/`);
     await sched.start();
     logger.info({ event: 'start', listen: addresses, spool: config.spool }, `daemon started -- listening on ${addresses.map((a) => `${a.host}:${a.port}`).join(', ')}`);
     return makeHandle(config, deps, { spool, scheduler: sched, inbound, addresses });

@@ -10,7 +10,7 @@
  *     <root>/corrupt/ID      ... could not be parsed
  *     <root>/flush           trigger: `dane-relay queue flush` creates it
  *     <root>/pid             the running relay's pid (lock)
- *     <root>/checked-boot    the kernel boot whose start-of-day check is done (see recover())
+ *     <root>/checked-boot    the kernel boot whose torn-file check is done (setAsideTorn())
  *
  * Promises: a queue file is only ever written whole in `tmp/`. A new
  * message's file is then renamed into its queue directory and fsynced: one
@@ -22,9 +22,9 @@
  * after fsync() for that file (not its parent directory) returns". A
  * message is accepted (250) only after `beginMessage(...).commit(record)`
  * resolved. A power loss can leave a file renamed but not yet fsynced
- * (never answered 250): the first `recover()` of each boot checks the
- * checksum (queue-file.ts) of every file in `incoming/` and `active/` and
- * moves a torn one to `corrupt/`.
+ * (never answered 250): the first start of each boot checks the checksum
+ * (queue-file.ts) of every file in `incoming/` and `active/` and moves a
+ * torn one to `corrupt/` (`setAsideTorn`).
  * A new message is committed into `incoming/`, or straight into `active/`
  * when the running relay's queue takes it for delivery at once
  * (`commit(record, 'active')`: Postfix's active queue is the messages its
@@ -140,21 +140,10 @@ export class Spool {
    * Start-of-day recovery (only with the lock held, before anything runs):
    * active -> incoming (an interrupted delivery is retried), tmp emptied
    * (half-written messages were never answered 250), a spool of the older
-   * two-file layout converted (legacy-layout.ts), and, once per kernel
-   * boot, every file in `incoming/` read whole: one whose trailer, record
-   * or checksum is wrong (a commit torn by a crash before its fsync, never
-   * answered 250) goes to `corrupt/`. Only a power loss or a kernel crash
-   * can tear a file (after a process crash, even kill -9, the page cache
-   * still holds every byte written), and either starts a new boot: so the
-   * check runs when `checked-boot` does not name the running kernel's boot
-   * (`bootId`, default boot-id.ts; none known: every start checks), and
-   * `checked-boot` is written only after it finished. A restart in the
-   * same boot (an upgrade, a crash of the process) then starts without
-   * reading a large backlog. Files copied into the spool from elsewhere are
-   * checked only if `checked-boot` is deleted first (README).
-   * Returns the ids moved back and the files set aside.
+   * two-file layout converted (legacy-layout.ts). Returns the ids moved
+   * back. `setAsideTorn` follows, before the backlog is delivered.
    */
-  async recover(bootId: Promise<string | undefined> = currentBootId()): Promise<{ moved: string[]; torn: Array<{ id: string; reason: string }> }> {
+  async recover(): Promise<string[]> {
     const moved: string[] = [];
     for (const id of await this.list('active')) {
       await rename(this.path('active', id), this.path('incoming', id));
@@ -164,17 +153,29 @@ export class Spool {
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(this.root, 'tmp'), { recursive: true });
     await migrateLegacyLayout(this.root, QUEUE_DIRS, (id) => this.tmpPath(id), (dir) => this.dirSync.sync(dir));
-    const boot = await bootId;
-    const checked = join(this.root, 'checked-boot');
-    if (boot !== undefined && (await readFile(checked, 'utf8').catch(() => '')).trim() === boot) return { moved, torn: [] };
-    const torn = await this.setAsideTorn();
-    // Not fsynced, and a failed write is ignored: the next start then checks once more.
-    if (boot !== undefined) await writeFile(checked, `${boot}\n`).catch(() => undefined);
-    return { moved, torn };
+    return moved;
   }
 
-  /** Reads every file in `incoming/` whole and moves a torn one to `corrupt/`. */
-  private async setAsideTorn(): Promise<Array<{ id: string; reason: string }>> {
+  /**
+   * The torn-file check, after `recover()` and before the backlog in
+   * `incoming/` is delivered (new messages may arrive meanwhile: they are
+   * whole). Once per kernel boot, every file in `incoming/` is read whole:
+   * one whose trailer, record or checksum is wrong (a commit torn by a
+   * crash before its fsync, never answered 250) goes to `corrupt/`. Only a
+   * power loss or a kernel crash can tear a file (after a process crash,
+   * even kill -9, the page cache still holds every byte written), and
+   * either starts a new boot: so the check runs when `checked-boot` does
+   * not name the running kernel's boot (`bootId`, default boot-id.ts; none
+   * known: every start checks), and `checked-boot` is written only after it
+   * finished. A restart in the same boot (an upgrade, a crash of the
+   * process) then skips it. Files copied into the spool from elsewhere are
+   * checked only if `checked-boot` is deleted first (README). Returns the
+   * files set aside.
+   */
+  async setAsideTorn(bootId: Promise<string | undefined> = currentBootId()): Promise<Array<{ id: string; reason: string }>> {
+    const boot = await bootId;
+    const checkedBoot = join(this.root, 'checked-boot');
+    if (boot !== undefined && (await readFile(checkedBoot, 'utf8').catch(() => '')).trim() === boot) return [];
     const torn: Array<{ id: string; reason: string }> = [];
     for (const id of await this.list('incoming')) {
       // A file that cannot be read now stays: its delivery attempt reports it (deferred).
@@ -184,6 +185,8 @@ export class Spool {
       torn.push({ id, reason: checked.reason });
     }
     if (torn.length > 0) await this.dirSync.sync(join(this.root, 'corrupt'));
+    // Not fsynced, and a failed write is ignored: the next start then checks once more.
+    if (boot !== undefined) await writeFile(checkedBoot, `${boot}\n`).catch(() => undefined);
     return torn;
   }
 

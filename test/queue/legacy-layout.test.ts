@@ -45,8 +45,7 @@ describe('spool of the earlier two-file layout (body/ID + JSON control file)', (
   test('a spool without body/ is left alone', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     try {
-      // No boot id: no checked-boot file either (spool.test.ts covers it).
-      await spool.recover(Promise.resolve(undefined));
+      await spool.recover();
       assert.deepEqual((await readdir(dir)).sort(), ['active', 'corrupt', 'deferred', 'hold', 'incoming', 'tmp']);
     } finally {
       await cleanup();

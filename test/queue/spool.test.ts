@@ -16,7 +16,7 @@ describe('spool', () => {
       const w = await spool.beginMessage(Date.now());
       await w.write(Buffer.from('half written'));
       assert.equal((await readdir(join(dir, 'tmp'))).length, 1);
-      assert.deepEqual(await spool.recover(), { moved: [interrupted], torn: [] });
+      assert.deepEqual(await spool.recover(), [interrupted]);
       assert.deepEqual(await spool.list('incoming'), [interrupted]);
       assert.deepEqual(await spool.list('active'), []);
       assert.deepEqual(await readdir(join(dir, 'tmp')), []);
@@ -39,7 +39,7 @@ describe('spool', () => {
       const read = await spool.readRecord('active', w.id);
       assert.equal(read.kind, 'ok');
       assert.deepEqual(await spool.readContent('active', w.id, body.length), body);
-      assert.deepEqual(await spool.recover(), { moved: [w.id], torn: [] });
+      assert.deepEqual(await spool.recover(), [w.id]);
       assert.deepEqual(await spool.list('incoming'), [w.id]);
     } finally {
       await cleanup();
@@ -58,7 +58,7 @@ describe('spool', () => {
     }
   });
 
-  test('recover(): a file a crash tore before its fsync (zeros before an intact trailer) goes to corrupt/; whole ones stay', async () => {
+  test('setAsideTorn(): a file a crash tore before its fsync (zeros before an intact trailer) goes to corrupt/; whole ones stay', async () => {
     const { spool, cleanup } = await tempSpool();
     try {
       const whole = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: 'Subject: whole\r\n\r\nhello\r\n' });
@@ -69,7 +69,8 @@ describe('spool', () => {
         bytes.fill(0, 4096, 8192);
         await writeFile(spool.path(dir, id), bytes);
       }
-      const { moved, torn: setAside } = await spool.recover();
+      const moved = await spool.recover();
+      const setAside = await spool.setAsideTorn();
       assert.deepEqual(moved, [inActive]);
       assert.deepEqual(setAside.map((t) => t.id).sort(), [torn, inActive].sort());
       for (const t of setAside) assert.match(t.reason, /checksum/);
@@ -80,7 +81,7 @@ describe('spool', () => {
     }
   });
 
-  test('recover(): the torn-file check runs on the first start of each kernel boot (checked-boot), and on every start where no boot id is known', async () => {
+  test('setAsideTorn(): the check runs on the first start of each kernel boot (checked-boot), and on every start where no boot id is known', async () => {
     const { spool, dir, cleanup } = await tempSpool();
     const tear = async (): Promise<string> => {
       const id = await storeMessage(spool, 'a@src.test', ['r@dst.test'], { body: `Subject: torn\r\n\r\n${'x'.repeat(9000)}\r\n` });
@@ -91,27 +92,27 @@ describe('spool', () => {
     };
     try {
       const first = await tear();
-      assert.deepEqual((await spool.recover(Promise.resolve('boot-a'))).torn.map((t) => t.id), [first]);
+      assert.deepEqual((await spool.setAsideTorn(Promise.resolve('boot-a'))).map((t) => t.id), [first]);
       assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-a\n');
       // Same boot: no power loss can have happened since the check, so the files are not read again.
       const second = await tear();
-      assert.deepEqual((await spool.recover(Promise.resolve('boot-a'))).torn, []);
+      assert.deepEqual(await spool.setAsideTorn(Promise.resolve('boot-a')), []);
       assert.deepEqual(await spool.list('incoming'), [second]);
       // A new boot (the machine went down): checked again.
-      assert.deepEqual((await spool.recover(Promise.resolve('boot-b'))).torn.map((t) => t.id), [second]);
+      assert.deepEqual((await spool.setAsideTorn(Promise.resolve('boot-b'))).map((t) => t.id), [second]);
       assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-b\n');
       // No boot id readable: every start checks, and checked-boot is left as it was.
       const third = await tear();
-      assert.deepEqual((await spool.recover(Promise.resolve(undefined))).torn.map((t) => t.id), [third]);
+      assert.deepEqual((await spool.setAsideTorn(Promise.resolve(undefined))).map((t) => t.id), [third]);
       assert.equal(await readFile(join(dir, 'checked-boot'), 'utf8'), 'boot-b\n');
       assert.deepEqual(await spool.list('corrupt'), [first, second, third].sort());
       // checked-boot cannot be written (here: a directory stands in its way): the start goes on, and checks again next time.
       await rm(join(dir, 'checked-boot'));
       await mkdir(join(dir, 'checked-boot'));
       const fourth = await tear();
-      assert.deepEqual((await spool.recover(Promise.resolve('boot-c'))).torn.map((t) => t.id), [fourth]);
+      assert.deepEqual((await spool.setAsideTorn(Promise.resolve('boot-c'))).map((t) => t.id), [fourth]);
       const fifth = await tear();
-      assert.deepEqual((await spool.recover(Promise.resolve('boot-c'))).torn.map((t) => t.id), [fifth]);
+      assert.deepEqual((await spool.setAsideTorn(Promise.resolve('boot-c'))).map((t) => t.id), [fifth]);
     } finally {
       await cleanup();
     }

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { startRelay, type RelayHandle } from '../../src/relay.ts';
 import type { Deliverer, DeliveryJob } from '../../src/queue/deliverer.ts';
 import { RawSmtp, simpleMessage } from '../fixtures/smtp-client.ts';
-import { DEFER, SENT, scriptedDeliverer, until } from '../queue/helpers.ts';
+import { DEFER, SENT, scriptedDeliverer, storeMessage, until } from '../queue/helpers.ts';
+import { Spool } from '../../src/queue/spool.ts';
+import { freePort } from './child.ts';
 
 async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'dane-relay-relay-'));
@@ -110,6 +112,56 @@ describe('relay assembly', () => {
       assert.deepEqual(await second.queue.spool.list('deferred'), []);
     } finally {
       await second.stop({ graceMs: 1000 });
+      await t.cleanup();
+    }
+  });
+
+  test('start: new mail is accepted and delivered while the torn-file check reads the backlog; the backlog is delivered after it, without the torn file', async () => {
+    const t = await tempDir();
+    const spoolDir = join(t.dir, 'spool');
+    const before = await Spool.open(spoolDir);
+    const whole = await storeMessage(before, 'a@src.test', ['old@dst.test']);
+    const torn = await storeMessage(before, 'a@src.test', ['old@dst.test'], { body: `Subject: torn\r\n\r\n${'x'.repeat(9000)}\r\n` });
+    const bytes = await readFile(before.path('incoming', torn));
+    bytes.fill(0, 4096, 8192);
+    await writeFile(before.path('incoming', torn), bytes);
+    // The check waits for the test: what the relay does meanwhile is then not a matter of timing.
+    let releaseCheck!: () => void;
+    const checkMayRun = new Promise<void>((r) => (releaseCheck = r));
+    let checking = false;
+    const check = Spool.prototype.setAsideTorn;
+    Spool.prototype.setAsideTorn = async function (this: Spool, ...args: Parameters<typeof check>) {
+      checking = true;
+      await checkMayRun;
+      return check.apply(this, args);
+    };
+    const d = scriptedDeliverer(() => SENT);
+    const port = await freePort();
+    const starting = startRelay(relayConfig(spoolDir, { listen: [`127.0.0.1:${port}`] }), { deliverer: d, logger: silentLogger() });
+    let handle: RelayHandle | undefined;
+    try {
+      await until(() => checking);
+      const c = await RawSmtp.connect(port);
+      let fresh: string | undefined;
+      try {
+        await c.greeting;
+        fresh = /queued as ([0-9A-F]+)/.exec(await c.send('alice@src.test', ['new@dst.test'], simpleMessage('new')))?.[1];
+      } finally {
+        c.close();
+      }
+      await until(() => d.calls.length === 1);
+      assert.deepEqual(d.calls.map((x) => x.job.queueId), [fresh], 'only the new message, while the check runs');
+      releaseCheck();
+      handle = await starting;
+      await until(() => d.calls.length === 2);
+      await handle.queue.scheduler.idle();
+      assert.deepEqual(d.calls.map((x) => x.job.queueId), [fresh, whole]);
+      assert.deepEqual(await handle.queue.spool.list('corrupt'), [torn]);
+    } finally {
+      Spool.prototype.setAsideTorn = check;
+      releaseCheck();
+      handle ??= await starting.catch(() => undefined);
+      await handle?.stop({ graceMs: 1000 });
       await t.cleanup();
     }
   });
