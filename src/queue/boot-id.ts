@@ -1,7 +1,7 @@
 /**
- * The running kernel's boot id: how the spool's start-of-day check
- * (spool.ts, `recover()`) tells whether the machine went down since the
- * check last ran. Only a power loss or a kernel crash can tear a queue
+ * The running kernel's boot id: how the spool's torn-file check
+ * (spool.ts, `setAsideTorn()`) tells whether the machine went down since
+ * the check last ran. Only a power loss or a kernel crash can tear a queue
  * file, and either starts a new boot with a new random id (random(4)).
  *
  * Sources, the first valid one wins:

@@ -16,7 +16,7 @@
  * message is renamed into its queue directory before its one fsync
  * (spool.ts), so after a power loss a file whose fsync had not completed
  * can be there with its trailer written and a block before it not: the
- * checksum tells such a torn file from a whole one (`recover()` checks
+ * checksum tells such a torn file from a whole one (`setAsideTorn()` checks
  * every file a crash can have left half-synced). Files written before the
  * checksum existed end in `DRQ1 <content length> <record length>` and are
  * read as before.
