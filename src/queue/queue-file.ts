@@ -40,10 +40,13 @@ export function checksum(bytes: Uint8Array, previous = 0): number {
   return crc32(bytes, previous);
 }
 
+/** A checksum as the trailer writes it: 8 lowercase hex digits. */
+const crcText = (crc: number): string => crc.toString(16).padStart(8, '0');
+
 /** Record line + trailer, appended after `record.size` bytes of content whose CRC-32 is `contentCrc`. */
 export function encodeTail(record: QueueRecord, contentCrc: number): Buffer {
   const json = serializeRecord(record);
-  const crc = checksum(json, contentCrc).toString(16).padStart(8, '0');
+  const crc = crcText(checksum(json, contentCrc));
   const trailer = Buffer.from(`DRQ2 ${record.size} ${json.length} ${crc}\n`, 'latin1');
   return Buffer.concat([json, trailer], json.length + trailer.length);
 }
@@ -69,7 +72,7 @@ export function checkBody(body: Uint8Array, layout: { crc?: number }): { kind: '
   if (layout.crc === undefined) return { kind: 'ok' };
   const crc = checksum(body);
   if (crc === layout.crc) return { kind: 'ok' };
-  return { kind: 'corrupt', reason: `checksum ${crc.toString(16).padStart(8, '0')} of content and record, trailer says ${layout.crc.toString(16).padStart(8, '0')} (torn by a crash before its fsync, or damaged)` };
+  return { kind: 'corrupt', reason: `checksum ${crcText(crc)} of content and record, trailer says ${crcText(layout.crc)} (torn by a crash before its fsync, or damaged)` };
 }
 
 /** Parses the record bytes of a queue file and checks them against the trailer. */
