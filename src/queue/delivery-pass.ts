@@ -254,7 +254,7 @@ export class DeliveryPass {
   private async removeOrDefer(ctx: PassContext, now: number): Promise<PassEnd> {
     const rec = this.record;
     if (!rec.recipients.some(isUndelivered)) {
-      await ctx.spool.remove(rec.id, 'active');
+      await ctx.spool.remove(rec.id, 'active', rec.size);
       ctx.logger.info({ qid: rec.id, event: 'removed' }, `${rec.id}: removed`);
       return { kind: 'done' };
     }

@@ -4,7 +4,9 @@
  * only moves bytes.
  *
  * - `createQueueFile`: a writer for a new file at `tmp` (with its inode
- *   number): `write` buffers and writes content in batches (keeping their
+ *   number); `reuseQueueFile` the same over an existing file (a spare, its
+ *   inode kept, its old bytes overwritten and cut to the new length by
+ *   `seal`): `write` buffers and writes content in batches (keeping their
  *   checksum), `seal(record)` appends record + trailer in the same write as
  *   the last batch (synchronous: under 64 KiB into the page cache), `sync()`
  *   fsyncs and closes the file; `finish(record)` is both. The spool renames a
@@ -20,7 +22,7 @@
  * - `verifyQueueFile`: reads a whole file and checks trailer, record and
  *   checksum (`ok`, `corrupt`, or `missing`; other I/O errors are thrown).
  */
-import { close as closeCb, closeSync, fstatSync, fsync as fsyncCb, open as openCb, unlink as unlinkCb, write as writeCb, writeSync } from 'node:fs';
+import { close as closeCb, closeSync, fstatSync, fsync as fsyncCb, ftruncateSync, open as openCb, unlink as unlinkCb, write as writeCb, writeSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkBody, checkRecord, checksum, encodeTail, parseTrailer, TRAILER_MAX } from './queue-file.ts';
@@ -45,6 +47,8 @@ const TAIL_READ = 8 * 1024;
 export interface QueueFileWriter {
   /** The file's inode number (queue-id.ts names new messages by it). */
   readonly inode: bigint;
+  /** Bytes the file held when opened: 0 for a new file, the old size of a reused one. */
+  readonly priorSize: number;
   write(chunk: Buffer): Promise<void>;
   /** Appends the record (its `size` must be the bytes written) and the trailer; no fsync yet. */
   seal(record: QueueRecord): void;
@@ -66,13 +70,30 @@ async function readExactly(fh: FileHandle, buf: Buffer, position: number): Promi
   }
 }
 
-export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
+export function createQueueFile(tmp: string): Promise<QueueFileWriter> {
+  return writerAt(tmp, 'wx');
+}
+
+/**
+ * A writer that overwrites the existing file at `path` (a spare, spare-files.ts)
+ * from its start, keeping its inode: the new content replaces the old in
+ * place and `seal` cuts what is left of the old beyond it. Throws (ENOENT)
+ * if the file is gone.
+ */
+export function reuseQueueFile(path: string): Promise<QueueFileWriter> {
+  return writerAt(path, 'r+');
+}
+
+async function writerAt(tmp: string, flags: 'wx' | 'r+'): Promise<QueueFileWriter> {
   // A plain descriptor, not a FileHandle: this runs once per accepted message.
-  const fd = await openP(tmp, 'wx', 0o600);
+  const fd = await openP(tmp, flags, 0o600);
   // fstat of an open descriptor reads the in-memory inode: no disk I/O.
   let inode: bigint;
+  let priorSize: number;
   try {
-    inode = fstatSync(fd, { bigint: true }).ino;
+    const st = fstatSync(fd, { bigint: true });
+    inode = st.ino;
+    priorSize = Number(st.size);
   } catch (err) {
     closeCb(fd, () => unlinkCb(tmp, () => undefined));
     throw err;
@@ -109,8 +130,14 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
     // the disk is waited for, and it stays off this thread. Batches before
     // it (large messages) still go through the pool, so a writeback
     // throttle cannot hold the event loop for a whole message.
-    const data = take(encodeTail(record, crc));
+    const tail = encodeTail(record, crc);
+    const data = take(tail);
     for (let off = 0; off < data.length; ) off += wrote(writeSync(fd, data, off, data.length - off));
+    // A reused file longer than the new one: its trailer must end the file
+    // (parseTrailer) before the file is renamed into the queue. At most a
+    // spare's size (spare-files.ts) is freed, in place.
+    const size = written + tail.length;
+    if (priorSize > size) ftruncateSync(fd, size);
   };
   const sync = async (): Promise<void> => {
     await fsyncP(fd);
@@ -118,6 +145,7 @@ export async function createQueueFile(tmp: string): Promise<QueueFileWriter> {
   };
   return {
     inode,
+    priorSize,
     write: async (chunk) => {
       pending.push(chunk);
       pendingBytes += chunk.length;

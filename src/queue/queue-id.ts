@@ -4,10 +4,12 @@
  * `19A3F2C5B1E00004A21` — 11 digits of milliseconds since the epoch (fixed
  * width from 2004 to 2527; `queueIdTime` reads it back), then the inode
  * (at least 6 digits). Unique by construction: no two files that exist at
- * once on one filesystem share an inode, and the spool creates the file
- * (in `tmp/`, renamed into the queue, so the inode stays) before it names
+ * once on one filesystem share an inode, and the spool has the file (in
+ * `tmp/`, renamed into the queue, so the inode stays) before it names
  * the message. A clock that steps back cannot make a live message's id
- * twice, so a new message is never renamed over another.
+ * twice, so a new message is never renamed over another. A spare file
+ * (spare-files.ts) names its next message by the same inode and a later
+ * time; one that would give back the id it had is not used.
  * `isQueueId` is the only check the file layer needs before using an id in
  * a path (no `/`, no `..`).
  */

@@ -40,9 +40,11 @@
  * `deferred/` and is delivered from there (and `recover()` moves `active/`
  * back to `incoming/` anyway) — the message is never lost either way. Moves
  * to `deferred/`, `hold/`, `corrupt/` are fsynced, so an operator's hold
- * survives a crash. Removal is an unlink without a directory fsync (as in
- * Postfix): a crash may forget it, and the message is then delivered again —
- * never lost.
+ * survives a crash. Removal is an unlink, or for a small message a rename
+ * into `tmp/` that keeps the file as a spare for the next new message to be
+ * written over (spare-files.ts: one inode allocation less per message);
+ * neither has a directory fsync (Postfix's unlink has none): a crash may
+ * forget it, and the message is then delivered again — never lost.
  * Failure modes: I/O errors are thrown (the caller answers 451 / defers);
  * damaged queue files are reported as `corrupt`, never thrown.
  */
@@ -53,8 +55,9 @@ import { Readable } from 'node:stream';
 import { currentBootId } from './boot-id.ts';
 import { DirSyncer } from './dir-sync.ts';
 import { migrateLegacyLayout } from './legacy-layout.ts';
-import { isQueueId, newQueueId } from './queue-id.ts';
-import { createQueueFile, readContent, readQueueRecord, rewriteQueueFile, verifyQueueFile } from './queue-file-io.ts';
+import { isQueueId } from './queue-id.ts';
+import { readContent, readQueueRecord, rewriteQueueFile, verifyQueueFile } from './queue-file-io.ts';
+import { SpareFiles } from './spare-files.ts';
 import type { ParsedRecord, QueueRecord } from './record.ts';
 
 export const QUEUE_DIRS = ['incoming', 'active', 'deferred', 'hold', 'corrupt'] as const;
@@ -90,6 +93,8 @@ function alive(pid: number): boolean {
 
 export class Spool {
   private readonly dirSync = new DirSyncer();
+  /** Files of delivered messages, written over by new ones (spare-files.ts). */
+  private readonly spares = new SpareFiles((name) => this.tmpPath(name));
   /** Temp names are NAME.pid.seq: unique across processes sharing the spool (the CLI writes too). */
   private tmpSeq = 0;
   /** process.pid, read once (each read is a getpid system call). */
@@ -209,9 +214,7 @@ export class Spool {
    * resolves.
    */
   async beginMessage(nowMs: number): Promise<MessageWriter> {
-    const tmp = this.tmpPath('new');
-    const file = await createQueueFile(tmp);
-    const id = newQueueId(nowMs, file.inode);
+    const { path: tmp, file, id } = await this.spares.newFile(nowMs);
     let final: string | undefined;
     return {
       id,
@@ -276,11 +279,14 @@ export class Spool {
     return stat(this.path(dir, id)).then((s) => s.mtimeMs, () => undefined);
   }
 
-  /** Removes a message (no directory fsync: a forgotten unlink means a second delivery, never a loss). */
-  async remove(id: string, dir: QueueDir): Promise<void> {
-    await unlink(this.path(dir, id)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+  /**
+   * Removes a message: its file becomes a spare for a new message when
+   * `contentSize` (the record's size) is given and small (spare-files.ts),
+   * else it is unlinked. No directory fsync: a forgotten removal means a
+   * second delivery, never a loss.
+   */
+  remove(id: string, dir: QueueDir, contentSize?: number): Promise<void> {
+    return this.spares.remove(this.path(dir, id), id, contentSize);
   }
 
   private tmpPath(name: string): string {
