@@ -42,6 +42,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { PromptGreetingServer } from '../../src/inbound/prompt-greeting.ts';
 import { InboundServer } from '../../src/inbound/server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
+import type { QueuedHint } from '../../src/queue/delivery-pass.ts';
 import { Spool, type MessageWriter } from '../../src/queue/spool.ts';
 import { until } from '../queue/helpers.ts';
 import { buildMessage } from './load-gen.ts';
@@ -152,8 +153,9 @@ async function main(): Promise<void> {
     const spool = disk ?? memorySpool();
     const config = parseConfig({ listen: ['127.0.0.1:0'], spool: join(dir, 'spool'), myhostname: 'relay.test', inbound: { max_clients: C + 10 } });
     let queued = 0;
-    const onQueued = (id: string): void => {
-      if (disk) void disk.remove(id, 'incoming').then(() => queued++);
+    const onQueued = (id: string, hint: QueuedHint): void => {
+      // With its size, as delivery removes it: the file is kept as a spare (spare-files.ts).
+      if (disk) void disk.remove(id, 'incoming', hint.record.size).then(() => queued++);
       else queued++;
     };
     let port: number;
