@@ -1,7 +1,9 @@
 /**
  * The disk's share of accept latency: how long the relay's spool takes to
  * store one message durably (`Spool.beginMessage` → `write` → `commit`:
- * create in tmp/, write, rename into incoming/, fsync the file),
+ * open the previous message's file in tmp/ (a spare, spare-files.ts; the
+ * first message creates one), write over it, rename it into incoming/,
+ * fsync it),
  * one message at a time with a pause between them, so nothing queues and
  * only the filesystem is measured. The same call inbound makes before it
  * answers `250`; no SMTP, no delivery.
@@ -49,7 +51,8 @@ try {
     const t2 = performance.now();
     store.push(t2 - t0);
     commit.push(t2 - t1);
-    await spool.remove(w.id, 'incoming');
+    // With its size, as delivery removes it: the next message is written over its file (spare-files.ts).
+    await spool.remove(w.id, 'incoming', body.length);
     await new Promise((r) => setTimeout(r, pauseMs));
   }
 } finally {
