@@ -38,7 +38,11 @@
  * new name with the old message's bytes, whole: that file's record names
  * the old id, so every reader (`parseRecord`'s id check) calls it corrupt
  * and the torn-file check (`setAsideTorn`) sets it aside. It was never
- * answered 250. The old message was delivered.
+ * answered 250. The old message was delivered. The other way round (on
+ * ext4 without a journal, whose fsync syncs the new name's directory but
+ * not the old one's): the old name can still be there with the new
+ * message's bytes; its record names the new id, and it is set aside the
+ * same way, while the new name holds the new message.
  */
 import { rename, unlink } from 'node:fs/promises';
 import { createQueueFile, reuseQueueFile, type QueueFileWriter } from './queue-file-io.ts';
@@ -108,9 +112,11 @@ export class SpareFiles {
       const id = newQueueId(nowMs, file.inode);
       if (id !== spare.formerId && file.priorSize <= this.maxFileBytes) return { path: spare.path, file, id };
       // Dropped only once the new file exists, so that the new file cannot get this inode back.
-      const fresh = await this.create(nowMs);
-      await file.discard();
-      return fresh;
+      try {
+        return await this.create(nowMs);
+      } finally {
+        await file.discard();
+      }
     }
     return this.create(nowMs);
   }

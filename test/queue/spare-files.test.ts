@@ -4,7 +4,7 @@ import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newRecord } from '../../src/queue/record.ts';
 import { verifyQueueFile } from '../../src/queue/queue-file-io.ts';
-import { queueIdTime } from '../../src/queue/queue-id.ts';
+import { newQueueId, queueIdTime } from '../../src/queue/queue-id.ts';
 import { SpareFiles } from '../../src/queue/spare-files.ts';
 import { Spool } from '../../src/queue/spool.ts';
 import { storeMessage, tempSpool } from './helpers.ts';
@@ -109,6 +109,22 @@ describe('spare queue files (spare-files.ts)', () => {
       assert.equal(queueIdTime(second), now);
       assert.notEqual(await inodeOf(spool.path('incoming', second)), inode);
       assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'the refused spare is unlinked');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('a refused spare is dropped even when the new file cannot be created (no descriptor or file left behind)', async () => {
+    const { dir, cleanup } = await tempSpool();
+    try {
+      let seq = 0;
+      const spares = new SpareFiles((name) => (name === 'new' ? join(dir, 'no-such-dir', 'x') : join(dir, 'tmp', `${name}.${++seq}`)));
+      const path = join(dir, 'incoming', 'F0');
+      await writeFile(path, 'x');
+      const now = Date.now();
+      await spares.remove(path, newQueueId(now, await inodeOf(path)), 1);
+      await assert.rejects(spares.newFile(now), { code: 'ENOENT' });
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
     } finally {
       await cleanup();
     }
