@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Spool } from '../../src/queue/spool.ts';
 import { buildMessage, runLoad } from './load-gen.ts';
-import { cpuOfTree, parseStat, pssOfTree } from './proc-stats.ts';
+import { cpuOfTree, parseStat, parseSteal, pssOfTree } from './proc-stats.ts';
 import { median, percentile, ratios, runVerified, summarise, workloadName, type RunFigures } from './report.ts';
 import { computeFigures, type RunOptions } from './run.ts';
 import { mergeConfig, serviceEnvironment, serviceNodeOptions } from './relay-process.ts';
@@ -25,7 +25,7 @@ function fig(over: Partial<RunFigures>): RunFigures {
     mta: 'dane-relay', client: 'own', reuse: true, run: 1, messages: 10, size: 2000, sessions: 2, domains: 1, accepted: 10, delivered: 10, rejected: 0, timedOut: false,
     acceptedPerSec: 100, deliveredPerSec: 100, cpuSeconds: 1, cpuSecondsPer1000: 100, greetingP50Ms: 0.5, greetingP99Ms: 0.7, acceptP50Ms: 1, acceptP99Ms: 2, timePerMessageMs: 5, e2eP50Ms: 3, e2eP99Ms: 4,
     tlsHandshakesPerMsg: 0.1, tlsResumed: 0, dnsQueriesPerMsg: 0.1, peakRssBytes: 1, plaintextArrivals: 0, tlsSessionsByState: { Verified: 1 },
-    harnessCpuSeconds: { sink: 0, bench: 0 }, errors: [], ...over,
+    harnessCpuSeconds: { sink: 0, bench: 0 }, stolenCpuShare: 0, errors: [], ...over,
   };
 }
 
@@ -129,6 +129,13 @@ describe('/proc reader', () => {
     const fields = ['S', '42', ...Array.from({ length: 9 }, () => '0'), '11', '22', '33', '44', '20', '0'];
     const st = parseStat(`1234 (a (weird) name) ${fields.join(' ')}`);
     assert.deepEqual(st, { ppid: 42, utime: 11, stime: 22, cutime: 33, cstime: 44 });
+  });
+
+  test('parseSteal reads the steal column of the cpu line of /proc/stat (NaN when the kernel has none)', () => {
+    const text = 'cpu  5337041 976 1672263 5777791 85738 0 234390 278888 0 0\ncpu0 2702530 502 807951 2925575 43379 0 75649 133568 0 0\n';
+    assert.equal(parseSteal(text), 278888);
+    assert.ok(Number.isNaN(parseSteal('cpu  1 2 3 4 5 6 7\n')));
+    assert.ok(Number.isNaN(parseSteal('intr 1 2 3\n')));
   });
 
   test('this process has CPU time and a PSS', () => {

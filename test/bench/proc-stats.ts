@@ -14,6 +14,11 @@
  * - `rssOfTree(root)` sums VmRSS (bytes) over the tree now, `pssOfTree`
  *   sums PSS (shared pages divided among their users); `peakRss(pid)` is
  *   VmHWM of one process (its high-water mark since it started).
+ * - `machineStealSeconds()` is the CPU time the hypervisor has given to
+ *   other guests while this machine's CPUs wanted to run (the `steal`
+ *   column of /proc/stat, proc(5)), summed over CPUs since boot: NaN where
+ *   the kernel does not report it. On a shared VM this is time in which
+ *   every process here stalled, whatever it was doing.
  * - Unreadable or vanished processes count as zero; nothing throws except a
  *   missing /proc (not Linux), which is a bad environment for this bench.
  */
@@ -41,6 +46,21 @@ export function clockTicks(): number {
     }
   }
   return ticksPerSecond;
+}
+
+/** The `steal` column (8th number) of the `cpu` line of /proc/stat, in ticks; NaN if absent. */
+export function parseSteal(procStat: string): number {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  const steal = line?.trim().split(/\s+/)[8];
+  return steal === undefined ? NaN : Number(steal);
+}
+
+export function machineStealSeconds(): number {
+  try {
+    return parseSteal(readFileSync('/proc/stat', 'utf8')) / clockTicks();
+  } catch {
+    return NaN;
+  }
 }
 
 /** Parses /proc/PID/stat; the command name may contain spaces and parentheses. */

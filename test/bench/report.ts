@@ -58,6 +58,8 @@ export interface RunFigures {
   warmup?: number;
   /** relay log: TLS sessions by state, e.g. { Verified: 20 }; Postfix: from its log */
   tlsSessionsByState: Record<string, number>;
+  /** share of the machine's CPU time the hypervisor gave to other guests during the measured load (0.1 = 10 %; NaN: not reported) */
+  stolenCpuShare: number;
   /** the harness's own CPU during the run (sink process; bench process = load generator + resolver), to spot a saturated harness */
   harnessCpuSeconds: { sink: number; bench: number };
   errors: string[];
@@ -88,6 +90,7 @@ export interface MtaSummary {
   tlsHandshakesPerMsg: number;
   dnsQueriesPerMsg: number;
   peakRssBytes: number;
+  stolenCpuShare: Spread;
   allDelivered: boolean;
   allVerified: boolean;
 }
@@ -148,6 +151,7 @@ export function summarise(mta: MtaName, runs: RunFigures[]): MtaSummary {
     tlsHandshakesPerMsg: median(pick((r) => r.tlsHandshakesPerMsg)),
     dnsQueriesPerMsg: median(pick((r) => r.dnsQueriesPerMsg)),
     peakRssBytes: Math.max(...pick((r) => r.peakRssBytes)),
+    stolenCpuShare: spread(pick((r) => r.stolenCpuShare * 100)),
     allDelivered: runs.every((r) => r.delivered === r.messages && !r.timedOut),
     allVerified: runs.every(runVerified),
   };
@@ -181,6 +185,7 @@ export function tableRows(summaries: MtaSummary[], r?: Ratios): string[][] {
   add('TLS handshakes per message', (s) => fmt(s.tlsHandshakesPerMsg, 4));
   add('DNS queries per message', (s) => fmt(s.dnsQueriesPerMsg, 4));
   add('peak RSS (Postfix: summed PSS, sampled)', (s) => mib(s.peakRssBytes));
+  add('CPU stolen by the host (VM steal) %, median (min–max)', (s) => fmtSpread(s.stolenCpuShare));
   add('all delivered / all verified TLS', (s) => `${s.allDelivered ? 'yes' : 'NO'} / ${s.allVerified ? 'yes' : 'NO'}`);
   return rows;
 }
@@ -197,7 +202,7 @@ export function formatRun(r: RunFigures): string {
     `${fmt(r.cpuSecondsPer1000, 2)} CPU s/1000, greeting p50/p99 ${fmt(r.greetingP50Ms, 2)}/${fmt(r.greetingP99Ms, 2)} ms, ` +
     `accept p50/p99 ${fmt(r.acceptP50Ms, 2)}/${fmt(r.acceptP99Ms, 2)} ms, ${fmt(r.timePerMessageMs, 2)} ms/msg/session, e2e p50 ${fmt(r.e2eP50Ms)} ms, ` +
     `TLS/msg ${fmt(r.tlsHandshakesPerMsg, 3)}, DNS/msg ${fmt(r.dnsQueriesPerMsg, 3)}, RSS ${mib(r.peakRssBytes)}, ` +
-    `harness CPU s sink ${fmt(r.harnessCpuSeconds.sink, 2)} bench ${fmt(r.harnessCpuSeconds.bench, 2)}` +
+    `harness CPU s sink ${fmt(r.harnessCpuSeconds.sink, 2)} bench ${fmt(r.harnessCpuSeconds.bench, 2)}, steal ${fmt(r.stolenCpuShare * 100)} %` +
     `${r.timedOut ? ' TIMED OUT' : ''}${r.errors.length ? ` errors: ${r.errors.slice(0, 3).join('; ')}` : ''}`
   );
 }

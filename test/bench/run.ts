@@ -16,13 +16,13 @@
  * returns figures with `timedOut` and what was delivered.
  */
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLabResolver, type LabResolver } from '../../src/lab/lab-resolver.ts';
 import { startDnsForwarder, type DnsForwarder } from './dns-forward.ts';
 import { runLoad, type LoadResult } from './load-gen.ts';
 import { startPostfix } from './postfix-instance.ts';
-import { cpuOfProcess, cpuOfTree, peakRss, sampleTreePss } from './proc-stats.ts';
+import { cpuOfProcess, cpuOfTree, machineStealSeconds, peakRss, sampleTreePss } from './proc-stats.ts';
 import { freePort, readRelayLog, startRelayProcess, type RelaySetup } from './relay-process.ts';
 import { percentile, type ClientName, type MtaName, type RunFigures } from './report.ts';
 import { spawnSink, type SinkProcess } from './sink-process.ts';
@@ -182,8 +182,11 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
     const cpu0 = cpuOfTree(mta.pid);
     const sinkCpu0 = cpuOfProcess(world.sink.pid);
     const benchCpu0 = process.cpuUsage();
+    const steal0 = machineStealSeconds();
+    const wall0 = performance.now();
     const load = await drive(mta.listen, o, o.messages, tag, o.timeoutMs, o.rate ?? 0);
     await world.sink.waitFor(load.acceptedCount, Math.max(0, deadline - Date.now()));
+    const stolenCpuShare = (machineStealSeconds() - steal0) / (((performance.now() - wall0) / 1000) * availableParallelism());
     const cpu = cpuOfTree(mta.pid) - cpu0;
     const benchCpu = process.cpuUsage(benchCpu0);
     const harness = { sink: cpuOfProcess(world.sink.pid) - sinkCpu0, bench: (benchCpu.user + benchCpu.system) / 1e6 };
@@ -192,6 +195,7 @@ export async function runOnce(world: BenchWorld, launch: MtaLauncher, o: RunOpti
     const figures = computeFigures(mta.name, o, load, world.sink.arrivals, cpu, dnsQueries, sinkStats);
     figures.peakRssBytes = mta.peakRss();
     figures.harnessCpuSeconds = harness;
+    figures.stolenCpuShare = stolenCpuShare;
     figures.warmup = o.warmup;
     figures.plaintextArrivals += warmPlaintext;
     await stop();
@@ -255,6 +259,6 @@ export function computeFigures(
     tlsHandshakesPerMsg: sink.handshakes / Math.max(1, delivered), tlsResumed: sink.resumed,
     dnsQueriesPerMsg: dnsQueries / Math.max(1, delivered),
     peakRssBytes: 0, plaintextArrivals: sink.plaintextMessages, tlsSessionsByState: {}, harnessCpuSeconds: { sink: 0, bench: 0 },
-    errors: load.errors.slice(0, 10),
+    stolenCpuShare: NaN, errors: load.errors.slice(0, 10),
   };
 }
