@@ -90,7 +90,8 @@ export interface MtaSummary {
   tlsHandshakesPerMsg: number;
   dnsQueriesPerMsg: number;
   peakRssBytes: number;
-  stolenCpuShare: Spread;
+  /** percent of the machine's CPU time stolen by the host, over the runs */
+  stolenCpuPercent: Spread;
   allDelivered: boolean;
   allVerified: boolean;
 }
@@ -151,7 +152,7 @@ export function summarise(mta: MtaName, runs: RunFigures[]): MtaSummary {
     tlsHandshakesPerMsg: median(pick((r) => r.tlsHandshakesPerMsg)),
     dnsQueriesPerMsg: median(pick((r) => r.dnsQueriesPerMsg)),
     peakRssBytes: Math.max(...pick((r) => r.peakRssBytes)),
-    stolenCpuShare: spread(pick((r) => r.stolenCpuShare * 100)),
+    stolenCpuPercent: spread(pick((r) => r.stolenCpuShare * 100)),
     allDelivered: runs.every((r) => r.delivered === r.messages && !r.timedOut),
     allVerified: runs.every(runVerified),
   };
@@ -185,7 +186,7 @@ export function tableRows(summaries: MtaSummary[], r?: Ratios): string[][] {
   add('TLS handshakes per message', (s) => fmt(s.tlsHandshakesPerMsg, 4));
   add('DNS queries per message', (s) => fmt(s.dnsQueriesPerMsg, 4));
   add('peak RSS (Postfix: summed PSS, sampled)', (s) => mib(s.peakRssBytes));
-  add('CPU stolen by the host (VM steal) %, median (min–max)', (s) => fmtSpread(s.stolenCpuShare));
+  add('CPU stolen by the host (VM steal) %, median (min–max)', (s) => fmtSpread(s.stolenCpuPercent));
   add('all delivered / all verified TLS', (s) => `${s.allDelivered ? 'yes' : 'NO'} / ${s.allVerified ? 'yes' : 'NO'}`);
   return rows;
 }
