@@ -23,8 +23,8 @@
  * message is accepted (250) only after `beginMessage(...).commit(record)`
  * resolved. A power loss can leave a file renamed but not yet fsynced
  * (never answered 250): the first start of each boot checks the checksum
- * (queue-file.ts) of every file in `incoming/` and `active/` and moves a
- * torn one to `corrupt/` (`setAsideTorn`).
+ * (queue-file.ts) of every file in `incoming/` (where `recover()` has just
+ * moved `active/`) and moves a torn one to `corrupt/` (`setAsideTorn`).
  * A new message is committed into `incoming/`, or straight into `active/`
  * when the running relay's queue takes it for delivery at once
  * (`commit(record, 'active')`: Postfix's active queue is the messages its
